@@ -1,0 +1,95 @@
+// Runs @infisical/sdk off the kernel's thread so that a deadline or close() can stop it
+// (the SDK itself cannot be cancelled). Credentials arrive in workerData only.
+import { parentPort, workerData } from "node:worker_threads";
+
+export type WorkerAuth = { kind: "universal"; clientId: string; clientSecret: string } | { kind: "token"; token: string };
+
+export interface WorkerStart {
+  siteUrl: string;
+  auth: WorkerAuth;
+  /** file: URL of @infisical/sdk, resolved by the parent. */
+  sdkUrl: string;
+}
+
+export type WorkerRequest =
+  | { id: number; op: "login" }
+  | { id: number; op: "list"; projectId: string; environment: string; secretPath: string };
+
+export type WorkerReply =
+  | { id: number; ok: true; exp: number | null }
+  | { id: number; ok: true; secrets: [string, string][] }
+  | { id: number; ok: false; name: string; message: string };
+
+/** `exp` claim of a JWT in ms, or null when the token is not a JWT (service tokens). */
+function jwtExpiry(token: string | null): number | null {
+  const body = token?.split(".")[1];
+  if (!body || token?.startsWith("st.")) return null;
+  try {
+    const exp: unknown = JSON.parse(Buffer.from(body, "base64url").toString("utf8")).exp;
+    return typeof exp === "number" ? exp * 1000 : null;
+  } catch {
+    return null;
+  }
+}
+
+interface RawSecret {
+  secretKey?: unknown;
+  secretValue?: unknown;
+}
+
+/** Own secrets first, then imported ones whose key is not taken yet (as the SDK merges them). */
+function flatten(res: unknown): [string, string][] {
+  const body = res as { secrets?: unknown; imports?: unknown } | null;
+  if (!body || typeof body !== "object" || !Array.isArray(body.secrets)) {
+    throw new Error("the server's answer was not a secrets list");
+  }
+  const out = new Map<string, string>();
+  const take = (list: unknown) => {
+    if (!Array.isArray(list)) return;
+    for (const s of list as RawSecret[]) {
+      if (!s || typeof s.secretKey !== "string" || typeof s.secretValue !== "string") {
+        throw new Error("the server's answer holds an entry without secretKey/secretValue");
+      }
+      if (!out.has(s.secretKey)) out.set(s.secretKey, s.secretValue);
+    }
+  };
+  take(body.secrets);
+  if (Array.isArray(body.imports)) for (const imp of body.imports as { secrets?: unknown }[]) take(imp?.secrets);
+  return [...out];
+}
+
+const start = workerData as WorkerStart;
+type SdkModule = typeof import("@infisical/sdk");
+const mod = (await import(start.sdkUrl)) as SdkModule & { default?: SdkModule };
+const InfisicalSDK = mod.InfisicalSDK ?? mod.default!.InfisicalSDK;
+const sdk = new InfisicalSDK({ siteUrl: start.siteUrl });
+
+parentPort!.on("message", (req: WorkerRequest) => {
+  void handle(req).then((reply) => parentPort!.postMessage(reply));
+});
+parentPort!.postMessage({ ready: true });
+
+async function handle(req: WorkerRequest): Promise<WorkerReply> {
+  try {
+    if (req.op === "login") {
+      if (start.auth.kind === "universal") {
+        await sdk.auth().universalAuth.login({ clientId: start.auth.clientId, clientSecret: start.auth.clientSecret });
+      } else {
+        sdk.auth().accessToken(start.auth.token);
+      }
+      return { id: req.id, ok: true, exp: jwtExpiry(sdk.auth().getAccessToken()) };
+    }
+    const res: unknown = await sdk.secrets().listSecrets({
+      projectId: req.projectId,
+      environment: req.environment,
+      secretPath: req.secretPath,
+      expandSecretReferences: true,
+      includeImports: true,
+      recursive: false,
+    });
+    return { id: req.id, ok: true, secrets: flatten(res) };
+  } catch (error) {
+    const e = error as { name?: unknown; message?: unknown } | null;
+    return { id: req.id, ok: false, name: String(e?.name ?? "Error"), message: String(e?.message ?? error) };
+  }
+}

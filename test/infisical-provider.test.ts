@@ -1,0 +1,204 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { InfisicalServer } from "../fixtures/infisical-server/index.js";
+import { createInfisicalProvider, NO_CREDENTIALS_MESSAGE, statusOf } from "../plugin/providers/infisical.js";
+import type { FetchResult, SecretManagerConfig, SecretProvider } from "../plugin/types.js";
+import { CANARY, canariesIn, identityCredentials, PROJECT, startFixture, waitFor } from "./helpers.js";
+
+let server: InfisicalServer;
+let provider: SecretProvider;
+const results: unknown[] = [];
+
+beforeEach(async () => {
+  server = await startFixture();
+  provider = createInfisicalProvider({ retryMinTimeoutMs: 20 });
+});
+afterEach(async () => {
+  await provider.close?.();
+  await server.close();
+  // Credentials and fetched values never appear in a result's error or the request log.
+  expect(canariesIn(results.map((r) => (r as FetchResult).error))).toEqual([]);
+  expect(canariesIn(server.requests)).toEqual([]);
+  results.length = 0;
+});
+
+async function fetchWith(config: SecretManagerConfig, credentials: Record<string, string>, timeoutMs = 10_000): Promise<FetchResult> {
+  const result = await provider.fetch(config, { signal: new AbortController().signal, timeoutMs, credentials });
+  results.push(result);
+  return result;
+}
+const base: SecretManagerConfig = { provider: "infisical", project_id: PROJECT, environment: "dev", path: "/" };
+
+describe("infisical provider", () => {
+  it("logs in with a Machine Identity and lists the folder's secrets", async () => {
+    const r = await fetchWith(base, identityCredentials(server));
+    expect(r.error).toBeNull();
+    expect(r.source).toBe("infisical");
+    expect(r.secrets).toEqual({ OPENAI_API_KEY: CANARY.openai, DATABASE_URL: CANARY.db, API_HOST: "api.example.test" });
+    expect(new Date(r.fetchedAt).toISOString()).toBe(r.fetchedAt);
+    expect(server.logins()).toBe(1);
+    const list = server.requests.find((q) => q.path === "/api/v3/secrets/raw")!;
+    expect(list.query).toMatchObject({ workspaceId: PROJECT, environment: "dev", secretPath: "/", expandSecretReferences: "true", include_imports: "true" });
+  });
+
+  it("uses environment and path, and falls back to INFISICAL_* variables then defaults", async () => {
+    expect((await fetchWith({ ...base, path: "/app" }, identityCredentials(server))).secrets).toEqual({ APP_SECRET: CANARY.appSecret, APP_PORT: "3000" });
+    const viaEnv = await fetchWith({ provider: "infisical" }, { ...identityCredentials(server), INFISICAL_PROJECT_ID: PROJECT, INFISICAL_ENVIRONMENT: "prod", INFISICAL_PATH: "/" });
+    expect(viaEnv.secrets).toMatchObject({ ONLY_PROD: "prod-only" });
+    const defaults = await fetchWith({ provider: "infisical" }, { ...identityCredentials(server), INFISICAL_PROJECT_ID: PROJECT });
+    expect(defaults.secrets).toHaveProperty("DATABASE_URL");
+    const q = server.requests.filter((x) => x.path === "/api/v3/secrets/raw").at(-1)!.query;
+    expect(q).toMatchObject({ environment: "dev", secretPath: "/" });
+  });
+
+  it("names project_id when no project is configured anywhere", async () => {
+    const r = await fetchWith({ provider: "infisical" }, identityCredentials(server));
+    expect(r.error).toMatch(/project_id/);
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it("says exactly which credentials to set when there are none", async () => {
+    const r = await fetchWith(base, { INFISICAL_HOST: server.url });
+    expect(r.error).toBe(NO_CREDENTIALS_MESSAGE);
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it("prefers the Machine Identity when a service token is set too", async () => {
+    const r = await fetchWith(base, { ...identityCredentials(server), INFISICAL_TOKEN: "st.unknown.wrong" });
+    expect(r.error).toBeNull();
+    expect(server.logins()).toBe(1);
+  });
+
+  it("uses a service token as a bearer token without a login", async () => {
+    const r = await fetchWith(base, { INFISICAL_HOST: server.url, INFISICAL_TOKEN: CANARY.token });
+    expect(r.error).toBeNull();
+    expect(r.secrets).toHaveProperty("OPENAI_API_KEY", CANARY.openai);
+    expect(server.logins()).toBe(0);
+  });
+
+  it("refuses a base_url other than INFISICAL_HOST before any login", async () => {
+    const r = await fetchWith({ ...base, base_url: "https://evil.example.test" }, identityCredentials(server));
+    expect(r.error).toMatch(/base_url/);
+    expect(r.error).toMatch(/INFISICAL_HOST/);
+    expect(server.requests).toHaveLength(0);
+    const same = await fetchWith({ ...base, base_url: `${server.url}/` }, { ...identityCredentials(server), INFISICAL_HOST: `${server.url}/` });
+    expect(same.error).toBeNull();
+  });
+
+  it("reuses the access token across 100 fetches", async () => {
+    for (let i = 0; i < 100; i++) expect((await fetchWith(base, identityCredentials(server))).error).toBeNull();
+    expect(server.logins()).toBe(1);
+    expect(server.lists()).toBe(100);
+  });
+
+  it("logs in again when the token nears its JWT exp", async () => {
+    server.store.identities.get(CANARY.clientId)!.accessTokenTTL = 1;
+    expect((await fetchWith(base, identityCredentials(server))).error).toBeNull();
+    const loggedAt = server.requests[0]!.at;
+    await waitFor(() => Date.now() > loggedAt + 1_000, 5_000, "the token lifetime to pass");
+    expect((await fetchWith(base, identityCredentials(server))).error).toBeNull();
+    expect(server.logins()).toBe(2);
+    expect(server.requests.filter((q) => q.status === 403)).toHaveLength(0);
+  });
+
+  it("logs in again once when the token was revoked, then succeeds", async () => {
+    await fetchWith(base, identityCredentials(server));
+    server.revokeAllTokens();
+    const r = await fetchWith(base, identityCredentials(server));
+    expect(r.error).toBeNull();
+    expect(server.logins()).toBe(2);
+    expect(server.requests.map((q) => q.status)).toEqual([200, 200, 401, 200, 200]);
+  });
+
+  it("retries a 5xx twice and then succeeds", async () => {
+    await fetchWith(base, identityCredentials(server));
+    server.faults.failNext = { count: 2, status: 500, pathPrefix: "/api/v3" };
+    const r = await fetchWith(base, identityCredentials(server));
+    expect(r.error).toBeNull();
+    expect(server.lists()).toBe(4);
+  });
+
+  it("gives up after two retries of a 5xx", async () => {
+    server.faults.failNext = { count: 10, status: 503, pathPrefix: "/api/v3" };
+    const r = await fetchWith(base, identityCredentials(server));
+    expect(r.error).toMatch(/^Infisical list_secrets failed: .*\[StatusCode=503\]/);
+    expect(server.lists()).toBe(3);
+  });
+
+  it("backs off on the captured server's rate limit (500 + retry-after) and recovers", async () => {
+    await server.close();
+    server = await startFixture({ rateLimit: { limit: 1, windowMs: 150, answer: 500 } });
+    provider = createInfisicalProvider({ retryMinTimeoutMs: 100 });
+    expect((await fetchWith(base, identityCredentials(server))).error).toBeNull();
+    const r = await fetchWith(base, identityCredentials(server));
+    expect(r.error).toBeNull();
+    expect(server.requests.some((q) => q.status === 500)).toBe(true);
+  });
+
+  it.each([
+    ["an unknown project (404)", { ...base, project_id: "00000000-0000-0000-0000-000000000000" }, 404, /Project not found/],
+    ["a project without access (403)", { ...base, project_id: "acb4e9e0-170f-413e-8a31-4c555033f4c2" }, 403, /not allowed/],
+  ])("does not retry %s", async (_name, config, status, message) => {
+    const r = await fetchWith(config, identityCredentials(server));
+    expect(r.error).toMatch(message);
+    expect(statusOf(r.error!)).toBe(status);
+    expect(server.lists()).toBe(1);
+    expect(server.logins()).toBe(1);
+  });
+
+  it("does not retry a rejected service token (401)", async () => {
+    const r = await fetchWith(base, { INFISICAL_HOST: server.url, INFISICAL_TOKEN: "st.canarytok.wrong-secret" });
+    expect(r.error).toMatch(/^Infisical list_secrets failed: .*\[StatusCode=401\] Invalid service token/);
+    expect(server.lists()).toBe(1);
+  });
+
+  it("reports a failed login without the credentials", async () => {
+    const r = await fetchWith(base, { ...identityCredentials(server), INFISICAL_CLIENT_SECRET: "canary-wrong-secret-000" });
+    expect(r.error).toMatch(/^Infisical authentication failed: .*\[StatusCode=401\] Invalid credentials/);
+    expect(r.error).not.toContain("canary-wrong-secret-000");
+    expect(server.lists()).toBe(0);
+  });
+
+  it("answers a nonexistent path with no secrets, not an error", async () => {
+    const r = await fetchWith({ ...base, path: "/does/not/exist" }, identityCredentials(server));
+    expect(r).toMatchObject({ error: null, secrets: {} });
+  });
+
+  it("turns a garbage answer into a clear error", async () => {
+    server.faults.garbageNext = 1;
+    const r = await fetchWith(base, identityCredentials(server));
+    expect(r.error).toBe("Infisical list_secrets failed: the server's answer was not a secrets list");
+  });
+
+  it("gives the deadline message when the server hangs, within the deadline", async () => {
+    await fetchWith(base, identityCredentials(server));
+    server.faults.hang = true;
+    const started = Date.now();
+    const r = await fetchWith(base, identityCredentials(server), 600);
+    expect(r.error).toBe("The secret manager did not answer within 0.6s.");
+    expect(Date.now() - started).toBeLessThan(1_500);
+    server.resetFaults();
+    // The worker was terminated; the next fetch starts a new one and logs in again.
+    expect((await fetchWith(base, identityCredentials(server))).error).toBeNull();
+    expect(server.logins()).toBe(2);
+  });
+
+  it("gives the deadline message when nothing listens", async () => {
+    const url = server.url;
+    await server.close();
+    const r = await fetchWith(base, { ...identityCredentials(server), INFISICAL_HOST: url }, 800);
+    expect(r.error).toBe("The secret manager did not answer within 0.8s.");
+  });
+
+  it("includes imported secrets, the folder's own values winning", async () => {
+    server.store.projects.get(PROJECT)!.imports.push({ environment: "dev", path: "/", fromEnvironment: "dev", fromPath: "/app" });
+    server.store.setSecret(PROJECT, "dev", "/app", "API_HOST", "imported-host");
+    const r = await fetchWith(base, identityCredentials(server));
+    expect(r.secrets).toMatchObject({ APP_SECRET: CANARY.appSecret, API_HOST: "api.example.test" });
+  });
+
+  it("returns an error after close instead of throwing", async () => {
+    await provider.close?.();
+    const r = await fetchWith(base, identityCredentials(server));
+    expect(r.error).toMatch(/closed/);
+  });
+});
