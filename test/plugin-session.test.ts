@@ -1,0 +1,322 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { InfisicalServer } from "../fixtures/infisical-server/index.js";
+import { createSecretManagerPlugin, MASKED, StrataSecretsError, type PluginEvent, type SecretManagerPlugin, type SecretManagerPluginOptions } from "../plugin/index.js";
+import { CANARY, canariesIn, canaryFilesUnder, identityCredentials, notebookToml, PROJECT, startFixture, tempDir, writeNotebook } from "./helpers.js";
+
+let server: InfisicalServer;
+let dir: string;
+let cleanup: () => Promise<void>;
+let events: PluginEvent[];
+const plugins: SecretManagerPlugin[] = [];
+const thrown: unknown[] = [];
+
+beforeEach(async () => {
+  server = await startFixture();
+  ({ dir, cleanup } = await tempDir());
+  events = [];
+});
+afterEach(async () => {
+  for (const p of plugins.splice(0)) {
+    expect(canariesIn(p.rows())).toEqual([]);
+    expect(canariesIn(p.status())).toEqual([]);
+    await p.close();
+  }
+  expect(canariesIn(events)).toEqual([]);
+  expect(canariesIn(thrown.splice(0))).toEqual([]);
+  expect(await canaryFilesUnder(dir)).toEqual([]);
+  await server.close();
+  await cleanup();
+});
+
+function make(env: Record<string, string | undefined>, extra: Partial<SecretManagerPluginOptions> = {}): SecretManagerPlugin {
+  const p = createSecretManagerPlugin({
+    notebookDir: dir,
+    env,
+    credentials: identityCredentials(server),
+    watch: false,
+    fetchTimeoutMs: 5_000,
+    onEvent: (e) => events.push(e),
+    ...extra,
+  });
+  plugins.push(p);
+  return p;
+}
+
+const row = (p: SecretManagerPlugin, key: string) => p.rows().find((r) => r.key === key);
+
+describe("session env model", () => {
+  it("without [secret_manager] nothing is fetched and there is no error", async () => {
+    await writeNotebook(dir, '[env]\nLOG_LEVEL = "info"\n');
+    const env: Record<string, string> = {};
+    const p = make(env);
+    await p.open();
+    p.beforeCellRun({ id: "c" });
+    expect(env).toEqual({ LOG_LEVEL: "info" });
+    expect(p.status()).toMatchObject({ configured: false, error: null, fetchedAt: null });
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it("fills a blank sensitive placeholder, adds new keys, keeps manual values, with the right sources", async () => {
+    await writeNotebook(dir, notebookToml({ env: 'DEBUG = "true"\nOPENAI_API_KEY = ""' }));
+    const env: Record<string, string> = { HOME: "/home/x" };
+    const p = make(env);
+    await p.open();
+    p.beforeCellRun({ id: "c" });
+    expect(env).toEqual({ HOME: "/home/x", DEBUG: "true", OPENAI_API_KEY: CANARY.openai, DATABASE_URL: CANARY.db, API_HOST: "api.example.test" });
+    expect(row(p, "OPENAI_API_KEY")).toEqual({ key: "OPENAI_API_KEY", source: "infisical", sensitive: true, stale: false });
+    expect(row(p, "DEBUG")).toMatchObject({ source: "manual", sensitive: false });
+    expect(row(p, "DATABASE_URL")).toMatchObject({ source: "infisical", sensitive: false });
+    expect(p.maskedEnv()).toEqual({ DEBUG: "true", OPENAI_API_KEY: MASKED, DATABASE_URL: MASKED, API_HOST: MASKED });
+    expect(p.status()).toMatchObject({ configured: true, provider: "infisical", error: null, fetching: false });
+    expect(p.status().fetchedAt).toMatch(/Z$/);
+  });
+
+  it("a non-empty manual value beats the fetched one and stays manual", async () => {
+    await writeNotebook(dir, notebookToml({ env: 'API_HOST = "localhost"' }));
+    const env: Record<string, string> = {};
+    const p = make(env);
+    await p.open();
+    p.beforeCellRun({ id: "c" });
+    expect(env["API_HOST"]).toBe("localhost");
+    expect(row(p, "API_HOST")?.source).toBe("manual");
+  });
+
+  it("a rotated value replaces the first on refresh; a manual one is not overwritten by a rotation", async () => {
+    await writeNotebook(dir, notebookToml());
+    const env: Record<string, string> = {};
+    const p = make(env);
+    await p.open();
+    server.store.setSecret(PROJECT, "dev", "/", "OPENAI_API_KEY", CANARY.rotated);
+    await p.refresh();
+    p.beforeCellRun({ id: "c" });
+    expect(env["OPENAI_API_KEY"]).toBe(CANARY.rotated);
+    await p.saveEnv({ ...p.maskedEnv(), API_HOST: "manual-host" });
+    server.store.setSecret(PROJECT, "dev", "/", "API_HOST", "rotated-host");
+    await p.refresh();
+    p.beforeCellRun({ id: "c" });
+    expect(env["API_HOST"]).toBe("manual-host");
+    expect(row(p, "API_HOST")?.source).toBe("manual");
+  });
+
+  it("a fetch error is surfaced and the env is left as it was", async () => {
+    await writeNotebook(dir, notebookToml({ projectId: "00000000-0000-0000-0000-000000000000" }));
+    const env: Record<string, string> = { OPENAI_API_KEY: "kernel-own" };
+    const p = make(env);
+    await p.open();
+    p.beforeCellRun({ id: "c" });
+    expect(env).toEqual({ OPENAI_API_KEY: "kernel-own", LOG_LEVEL: "info" });
+    expect(p.status().fetchError).toMatch(/^Infisical list_secrets failed: .*Project not found/);
+    expect(p.status().error).toBe(p.status().fetchError);
+    expect(events.some((e) => e.type === "fetch-failed")).toBe(true);
+  });
+
+  it.each([
+    ['provider = "vault"', "Unknown secret provider: 'vault'"],
+    ['project_id = "x"', "[secret_manager].provider is missing"],
+  ])("config %s gives a clear error", async (line, message) => {
+    await writeNotebook(dir, `[secret_manager]\n${line}\n`);
+    const p = make({});
+    await p.open();
+    expect(p.status().fetchError).toContain(message);
+  });
+
+  it("an unchanged fetched row saved through saveEnv keeps its source and is not written", async () => {
+    await writeNotebook(dir, notebookToml());
+    const p = make({});
+    await p.open();
+    await p.saveEnv({ LOG_LEVEL: "debug", OPENAI_API_KEY: MASKED, DATABASE_URL: CANARY.db, API_HOST: MASKED });
+    expect(row(p, "DATABASE_URL")?.source).toBe("infisical");
+    const text = await readFile(join(dir, "notebook.toml"), "utf8");
+    expect(text).toContain('[env]\nLOG_LEVEL = "debug"\nOPENAI_API_KEY = ""\n');
+    expect(text).not.toContain("DATABASE_URL");
+  });
+
+  it("fetch ok, then the manager goes down, then a save: values and sources are kept (stale)", async () => {
+    await writeNotebook(dir, notebookToml());
+    const env: Record<string, string> = {};
+    const p = make(env, { fetchTimeoutMs: 500 });
+    await p.open();
+    server.faults.hang = true;
+    await p.refresh();
+    expect(p.status().fetchError).toBe("The secret manager did not answer within 0.5s.");
+    expect(row(p, "OPENAI_API_KEY")).toMatchObject({ source: "infisical", stale: true });
+    await p.saveEnv(p.maskedEnv());
+    p.beforeCellRun({ id: "c" });
+    expect(env["OPENAI_API_KEY"]).toBe(CANARY.openai);
+    expect(row(p, "OPENAI_API_KEY")).toMatchObject({ source: "infisical", stale: true });
+    server.resetFaults();
+    await p.refresh();
+    expect(row(p, "OPENAI_API_KEY")?.stale).toBe(false);
+  });
+
+  it("a key the manager no longer returns is removed and the kernel's value shows again", async () => {
+    await writeNotebook(dir, notebookToml());
+    const env: Record<string, string> = { DATABASE_URL: "kernel-db" };
+    const p = make(env);
+    await p.open();
+    p.beforeCellRun({ id: "c" });
+    expect(env["DATABASE_URL"]).toBe(CANARY.db);
+    server.store.deleteSecret(PROJECT, "dev", "/", "DATABASE_URL");
+    await p.refresh();
+    p.beforeCellRun({ id: "c" });
+    expect(env["DATABASE_URL"]).toBe("kernel-db");
+    expect(row(p, "DATABASE_URL")).toBeUndefined();
+  });
+
+  it("switching [secret_manager] never mixes two configs' values, even when the new fetch fails", async () => {
+    await writeNotebook(dir, notebookToml());
+    const env: Record<string, string> = {};
+    const p = make(env);
+    await p.open();
+    await p.saveSecretManagerConfig({ provider: "infisical", project_id: PROJECT, environment: "dev", path: "/app" });
+    p.beforeCellRun({ id: "c" });
+    expect(env["APP_SECRET"]).toBe(CANARY.appSecret);
+    expect(env["DATABASE_URL"]).toBeUndefined();
+    await p.saveSecretManagerConfig({ provider: "infisical", project_id: "00000000-0000-0000-0000-000000000000" });
+    p.beforeCellRun({ id: "c" });
+    expect(env["APP_SECRET"]).toBeUndefined();
+    expect(p.rows().filter((r) => r.source === "infisical")).toEqual([]);
+    expect(p.status().fetchError).toMatch(/Project not found/);
+  });
+
+  it("patches and restores across many cells; a cell overlay never leaks into the next cell", async () => {
+    await writeNotebook(dir, notebookToml({ extra: '[[cells]]\nid = "a"\nenv = { LOG_LEVEL = "trace", EXTRA = "1", OPENAI_API_KEY = "" }\n[[cells]]\nid = "b"\n' }));
+    const env: Record<string, string> = { KEEP: "k" };
+    const p = make(env);
+    await p.open();
+    for (let i = 0; i < 50; i++) {
+      p.beforeCellRun({ id: "a" });
+      expect(env).toMatchObject({ LOG_LEVEL: "trace", EXTRA: "1", OPENAI_API_KEY: CANARY.openai });
+      env["DATABASE_URL"] = "overwritten by the cell";
+      delete env["API_HOST"];
+      p.afterCellRun({ id: "a" });
+      p.beforeCellRun({ id: "b" });
+      expect(env["LOG_LEVEL"]).toBe("info");
+      expect(env["EXTRA"]).toBeUndefined();
+      expect(env["DATABASE_URL"]).toBe(CANARY.db);
+      expect(env["API_HOST"]).toBe("api.example.test");
+      p.afterCellRun({ id: "b" });
+    }
+  });
+
+  it("close() restores the exact original env, credentials included", async () => {
+    await writeNotebook(dir, notebookToml({ env: 'LOG_LEVEL = "info"\nHOME = "/elsewhere"' }));
+    const original = { HOME: "/home/me", API_HOST: "kernel-host", ...identityCredentials(server) };
+    const env: Record<string, string> = { ...original };
+    const p = createSecretManagerPlugin({ notebookDir: dir, env, credentials: env, watch: false });
+    expect(env["INFISICAL_CLIENT_SECRET"]).toBeUndefined();
+    await p.open();
+    p.beforeCellRun({ id: "c" });
+    expect(env["INFISICAL_CLIENT_ID"]).toBeUndefined();
+    expect(env["INFISICAL_TOKEN"]).toBeUndefined();
+    expect(env["HOME"]).toBe("/elsewhere");
+    expect(env["API_HOST"]).toBe("api.example.test");
+    await p.close();
+    await p.close();
+    expect(env).toEqual(original);
+  });
+
+  it("refuses code-injecting names and invalid names unless allowed, and says why", async () => {
+    for (const [k, v] of [["NODE_OPTIONS", "--require /tmp/evil.js"], ["LD_PRELOAD", "/tmp/evil.so"], ["DYLD_INSERT_LIBRARIES", "x"], ["BASH_ENV", "/tmp/x"], ["bad-name", "v"], ["NUL_VALUE", "a\0b"]] as const) {
+      server.store.setSecret(PROJECT, "dev", "/", k, v);
+    }
+    await writeNotebook(dir, notebookToml());
+    const env: Record<string, string> = {};
+    const p = make(env);
+    await p.open();
+    p.beforeCellRun({ id: "c" });
+    for (const k of ["NODE_OPTIONS", "LD_PRELOAD", "DYLD_INSERT_LIBRARIES", "BASH_ENV", "bad-name", "NUL_VALUE"]) {
+      expect(env[k], k).toBeUndefined();
+      expect(row(p, k)?.refused, k).toBeTruthy();
+    }
+    expect(row(p, "NODE_OPTIONS")?.refused).toMatch(/allowUnsafeNames/);
+    const env2: Record<string, string> = {};
+    const p2 = make(env2, { allowUnsafeNames: ["NODE_OPTIONS"] });
+    await p2.open();
+    p2.beforeCellRun({ id: "c" });
+    expect(env2["NODE_OPTIONS"]).toBe("--require /tmp/evil.js");
+    expect(env2["LD_PRELOAD"]).toBeUndefined();
+  });
+
+  it("__proto__ and constructor are plain names", async () => {
+    server.store.setSecret(PROJECT, "dev", "/", "__proto__", "proto-value");
+    server.store.setSecret(PROJECT, "dev", "/", "constructor", "ctor-value");
+    await writeNotebook(dir, notebookToml());
+    const env: Record<string, string> = {};
+    const p = make(env);
+    await p.open();
+    p.beforeCellRun({ id: "c" });
+    expect(Object.getOwnPropertyDescriptor(env, "__proto__")?.value).toBe("proto-value");
+    expect(Object.getPrototypeOf(env)).toBe(Object.prototype);
+    expect(env["constructor"]).toBe("ctor-value");
+    expect(row(p, "__proto__")?.source).toBe("infisical");
+    await p.close();
+    expect(Object.hasOwn(env, "__proto__")).toBe(false);
+    expect(Object.hasOwn(env, "constructor")).toBe(false);
+  });
+
+  it("100 concurrent refreshes share one fetch", async () => {
+    await writeNotebook(dir, notebookToml());
+    const p = make({});
+    await p.open();
+    const before = server.lists();
+    server.faults.latencyMs = 50;
+    await Promise.all(Array.from({ length: 100 }, () => p.refresh()));
+    expect(server.lists() - before).toBe(1);
+  });
+
+  it("cells see no INFISICAL_* credentials in process.env", async () => {
+    await writeNotebook(dir, notebookToml());
+    const saved = { ...process.env };
+    Object.assign(process.env, identityCredentials(server));
+    try {
+      const p = createSecretManagerPlugin({ notebookDir: dir, watch: false });
+      plugins.push(p);
+      await p.open();
+      p.beforeCellRun({ id: "c" });
+      expect(process.env["INFISICAL_CLIENT_SECRET"]).toBeUndefined();
+      expect(process.env["INFISICAL_CLIENT_ID"]).toBeUndefined();
+      expect(process.env["OPENAI_API_KEY"]).toBe(CANARY.openai);
+      p.afterCellRun({ id: "c" });
+      await p.close();
+      expect(process.env["INFISICAL_CLIENT_SECRET"]).toBe(CANARY.clientSecret);
+      expect(process.env["OPENAI_API_KEY"]).toBe(saved["OPENAI_API_KEY"]);
+    } finally {
+      for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    }
+  });
+
+  it("open() does not throw when the manager is down; calls after close throw ALREADY_CLOSED", async () => {
+    await writeNotebook(dir, notebookToml());
+    const url = server.url;
+    await server.close();
+    const p = make({}, { credentials: { ...identityCredentials(server), INFISICAL_HOST: url }, fetchTimeoutMs: 500 });
+    await p.open();
+    expect(p.status().error).toMatch(/did not answer within 0.5s/);
+    await p.close();
+    for (const call of [() => p.beforeCellRun({ id: "c" }), () => p.refresh(), () => p.saveEnv({})]) {
+      try {
+        await call();
+        expect.unreachable();
+      } catch (error) {
+        thrown.push(error);
+        expect(error).toBeInstanceOf(StrataSecretsError);
+        expect((error as StrataSecretsError).code).toBe("ALREADY_CLOSED");
+      }
+    }
+    server = await startFixture();
+  });
+
+  it("saveEnv rejects bad names and NUL values without echoing the value", async () => {
+    await writeNotebook(dir, notebookToml());
+    const p = make({});
+    await p.open();
+    for (const bad of [{ "1BAD": "x" }, { GOOD: `${CANARY.openai}\0` }]) {
+      const error = await p.saveEnv(bad).catch((e: unknown) => e);
+      thrown.push(error);
+      expect((error as StrataSecretsError).code).toBe("INVALID_ARGUMENT");
+    }
+  });
+});
