@@ -27,6 +27,9 @@ export function secretForms(value: string): string[] {
     forms.add(b64);
     forms.add(b64.replace(/\+/g, "-").replace(/\//g, "_"));
   }
+  // The whole value encoded on its own, padding included (`base64 <<< "$SECRET"`).
+  forms.add(bytes.toString("base64"));
+  forms.add(bytes.toString("base64url"));
   forms.add(encodeURIComponent(value));
   forms.add(JSON.stringify(value).slice(1, -1));
   return [...forms].filter((f) => f.length >= MIN_SECRET_LENGTH);

@@ -309,6 +309,22 @@ describe("session env model", () => {
     server = await startFixture();
   });
 
+  it("masks fetched values and sensitive manual values in output, and follows rotations", async () => {
+    await writeNotebook(dir, notebookToml());
+    const p = make({});
+    await p.open();
+    await p.saveEnv({ ...p.maskedEnv(), MY_PASSWORD: "typed-password-123", PLAIN: "plain-value" });
+    const text = `db=${CANARY.db} key=${Buffer.from(CANARY.openai).toString("base64")} pw=typed-password-123 plain=plain-value`;
+    expect(p.maskOutput(text)).toBe("db=*** key=*** pw=*** plain=plain-value");
+    const stream = p.createOutputMasker();
+    server.store.setSecret(PROJECT, "dev", "/", "OPENAI_API_KEY", CANARY.rotated);
+    await p.refresh();
+    expect(stream.write(`new ${CANARY.rotated.slice(0, 10)}`) + stream.write(`${CANARY.rotated.slice(10)} done`) + stream.flush()).toBe("new *** done");
+    const disk = await readFile(join(dir, "notebook.toml"), "utf8");
+    expect(disk).toContain('MY_PASSWORD = ""');
+    expect(disk).not.toContain("typed-password-123");
+  });
+
   it("saveEnv rejects bad names and NUL values without echoing the value", async () => {
     await writeNotebook(dir, notebookToml());
     const p = make({});

@@ -1,0 +1,100 @@
+import { describe, expect, it } from "vitest";
+import { AhoCorasick } from "../redaction/aho-corasick.js";
+import { secretForms } from "../redaction/encodings.js";
+import { createStreamMasker, SecretMasker } from "../redaction/masker.js";
+
+const SECRET = "sk-live-Zx9Qw7Lm2Np4";
+
+function naive(text: string, patterns: string[]): [number, number][] {
+  const out: [number, number][] = [];
+  for (let end = 1; end <= text.length; end++) {
+    let best = 0;
+    for (const p of patterns) if (p.length <= end && text.startsWith(p, end - p.length)) best = Math.max(best, p.length);
+    if (best) out.push([end - best, end]);
+  }
+  return out;
+}
+
+describe("Aho–Corasick", () => {
+  it("finds the longest pattern ending at each position, like a naive search", () => {
+    const patterns = ["he", "she", "his", "hers", "ushe", "e", "aaaa", "aa"];
+    for (const text of ["ushers", "ahishers", "aaaaaa", "she sells sea shells", "hehehe", ""]) {
+      const got: [number, number][] = [];
+      new AhoCorasick(patterns).scan(text, 0, (s, e) => got.push([s, e]));
+      expect(got, text).toEqual(naive(text, patterns));
+    }
+  });
+
+  it("agrees with a naive search on random input", () => {
+    let seed = 7;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const word = (n: number) => Array.from({ length: n }, () => "abc"[rand(3)]).join("");
+    for (let round = 0; round < 50; round++) {
+      const patterns = Array.from({ length: 1 + rand(6) }, () => word(1 + rand(5)));
+      const text = word(60);
+      const got: [number, number][] = [];
+      new AhoCorasick(patterns).scan(text, 0, (s, e) => got.push([s, e]));
+      expect(got).toEqual(naive(text, patterns));
+    }
+  });
+});
+
+describe("masking output", () => {
+  const masker = new SecretMasker([SECRET, "multi-line-one\nmulti-line-two", "ab", "péché-naïf-ü"]);
+
+  it.each([
+    ["the value", SECRET],
+    ["base64", Buffer.from(SECRET).toString("base64")],
+    ["base64 at offset 1", Buffer.from(`x${SECRET}`).toString("base64")],
+    ["base64 at offset 2", Buffer.from(`xy${SECRET}y`).toString("base64")],
+    ["base64url", Buffer.from(`?>${SECRET}`).toString("base64url")],
+    ["URL-encoded", encodeURIComponent(`${SECRET}/?&`)],
+    ["JSON-escaped", JSON.stringify({ v: `"${SECRET}"` })],
+    ["a line of a multi-line value", "log: multi-line-two\n"],
+    ["a unicode value", "value=péché-naïf-ü;"],
+    ["a unicode value, URL-encoded", encodeURIComponent("péché-naïf-ü")],
+  ])("masks %s", (_name, text) => {
+    const out = masker.mask(`before ${text} after`).text;
+    expect(out).toContain("***");
+    for (const form of [SECRET, "multi-line-two", "péché-naïf-ü", ...secretForms(SECRET)]) expect(out).not.toContain(form);
+    expect(out.startsWith("before ")).toBe(true);
+  });
+
+  it("leaves values under 4 characters alone", () => {
+    expect(masker.mask("abc ab cab").text).toBe("abc ab cab");
+  });
+
+  it("masks overlapping secrets and a secret that is a prefix of another as one span", () => {
+    const m = new SecretMasker(["abcdef", "defghi", "abcd"]);
+    expect(m.mask("xx abcdefghi yy abcd zz").text).toBe("xx *** yy *** zz");
+  });
+
+  it("never emits a prefix of a secret at a chunk boundary (1-character chunks)", () => {
+    const stream = createStreamMasker(() => masker);
+    const text = `start ${SECRET} mid ${Buffer.from(SECRET).toString("base64")} end ${SECRET.slice(0, 5)}`;
+    let emitted = "";
+    for (const ch of text) {
+      emitted += stream.write(ch);
+      expect(emitted).not.toContain(SECRET.slice(0, 12));
+    }
+    emitted += stream.flush();
+    expect(emitted).toBe(`start *** mid *** end ${SECRET.slice(0, 5)}`);
+  });
+
+  it("streams a match that swallows earlier ones without leaking its head", () => {
+    const m = new SecretMasker(["abcdef", "efgh"]);
+    const stream = createStreamMasker(() => m);
+    const out = stream.write("xxabcdef") + stream.write("gh yy") + stream.flush();
+    expect(out).toBe("xx*** yy");
+  });
+
+  it("flush() releases held text when no secret completes", () => {
+    const stream = createStreamMasker(() => masker);
+    expect(stream.write(`x ${SECRET.slice(0, 8)}`)).toBe("x ");
+    expect(stream.flush()).toBe(SECRET.slice(0, 8));
+  });
+
+  it("an empty secret set passes text through", () => {
+    expect(new SecretMasker([]).mask("anything").text).toBe("anything");
+  });
+});
