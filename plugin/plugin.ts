@@ -130,7 +130,7 @@ export function createSecretManagerPlugin(options: SecretManagerPluginOptions): 
     }
     if (result.error === null) {
       const next = new Map(Object.entries(result.secrets));
-      const prev = fetchedGeneration === generation ? (model.fetched ?? new Map<string, string>()) : new Map<string, string>();
+      const prev = model.fetched ?? new Map<string, string>();
       const added = [...next.keys()].filter((k) => !prev.has(k));
       const removed = [...prev.keys()].filter((k) => !next.has(k));
       const changed = [...next.keys()].filter((k) => prev.has(k) && prev.get(k) !== next.get(k));

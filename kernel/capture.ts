@@ -1,0 +1,85 @@
+import { StringDecoder } from "node:string_decoder";
+import type { OutputMasker } from "../plugin/types.js";
+
+type Write = typeof process.stdout.write;
+type StreamName = "stdout" | "stderr";
+
+/** What one cell wrote, already masked. */
+export interface CellOutput {
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Intercepts process.stdout/stderr writes while installed: every chunk goes through a
+ * streaming masker before it is shown; while a cell runs, it is also recorded for it.
+ */
+export class OutputCapture {
+  readonly #newMasker: () => OutputMasker;
+  readonly #echo: boolean;
+  #originals: Record<StreamName, Write> | null = null;
+  #maskers: Record<StreamName, OutputMasker> | null = null;
+  #decoders: Record<StreamName, StringDecoder> = { stdout: new StringDecoder("utf8"), stderr: new StringDecoder("utf8") };
+  #cell: CellOutput | null = null;
+
+  constructor(newMasker: () => OutputMasker, options: { echo?: boolean } = {}) {
+    this.#newMasker = newMasker;
+    this.#echo = options.echo ?? true;
+  }
+
+  install(): void {
+    if (this.#originals) return;
+    this.#originals = { stdout: process.stdout.write, stderr: process.stderr.write };
+    this.#maskers = { stdout: this.#newMasker(), stderr: this.#newMasker() };
+    for (const name of ["stdout", "stderr"] as const) {
+      const stream = process[name];
+      const self = this;
+      stream.write = function (this: unknown, chunk: unknown, encoding?: unknown, cb?: unknown): boolean {
+        const done = typeof encoding === "function" ? encoding : cb;
+        const text = typeof chunk === "string" ? chunk : self.#decoders[name].write(Buffer.from(chunk as Uint8Array));
+        self.#emit(name, self.#maskers![name].write(text));
+        if (typeof done === "function") process.nextTick(done as () => void);
+        return true;
+      } as Write;
+    }
+  }
+
+  /** Starts recording for a cell, with fresh maskers built from the current secrets. */
+  begin(): void {
+    this.#flushMaskers();
+    this.#maskers = { stdout: this.#newMasker(), stderr: this.#newMasker() };
+    this.#cell = { stdout: "", stderr: "" };
+  }
+
+  /** Ends the cell: flushes what the maskers held back and returns the cell's output. */
+  end(): CellOutput {
+    this.#flushMaskers();
+    const out = this.#cell ?? { stdout: "", stderr: "" };
+    this.#cell = null;
+    return out;
+  }
+
+  /** Writes text the kernel itself produced (already safe) as if the cell had written it. */
+  record(name: StreamName, text: string): void {
+    this.#emit(name, text);
+  }
+
+  uninstall(): void {
+    if (!this.#originals) return;
+    this.#flushMaskers();
+    process.stdout.write = this.#originals.stdout;
+    process.stderr.write = this.#originals.stderr;
+    this.#originals = null;
+  }
+
+  #flushMaskers(): void {
+    if (!this.#maskers) return;
+    for (const name of ["stdout", "stderr"] as const) this.#emit(name, this.#maskers[name].write(this.#decoders[name].end()) + this.#maskers[name].flush());
+  }
+
+  #emit(name: StreamName, text: string): void {
+    if (text === "") return;
+    if (this.#cell) this.#cell[name] += text;
+    if (this.#echo && this.#originals) this.#originals[name].call(process[name], text);
+  }
+}
