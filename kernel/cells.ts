@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { extname, join } from "node:path";
-import { parseNotebook, type CellConfig } from "../plugin/config.js";
+import { loadNotebookParser, type CellConfig } from "../plugin/config.js";
 
 export interface CellSource {
   id: string;
@@ -13,7 +13,7 @@ export interface CellSource {
 /** Reads the `[[cells]]` of notebook.toml, in order (by `order`, then as listed). */
 export async function loadCells(notebookDir: string): Promise<CellSource[]> {
   const text = await readFile(join(notebookDir, "notebook.toml"), "utf8");
-  const parsed = parseNotebook(text);
+  const parsed = (await loadNotebookParser())(text);
   if (parsed.cells === undefined) throw new Error(`notebook.toml: ${parsed.errors.join("; ")}`);
   return parsed.cells
     .map((cell: CellConfig, index) => ({ cell, index }))

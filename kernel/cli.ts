@@ -9,6 +9,7 @@ import type { PluginEvent } from "../plugin/types.js";
 import { startDevServer } from "./dev-server.js";
 import { formatRows, formatStatus, styleFor } from "./format.js";
 import { createKernel } from "./kernel.js";
+import { packageRoot } from "./paths.js";
 
 const HELP: Record<string, string> = {
   main: `strata-secrets — secrets from your secret manager in a notebook kernel's env, in memory only.
@@ -46,16 +47,7 @@ Options:
 class UsageError extends Error {}
 
 function version(): string {
-  const pkg = new URL("../package.json", import.meta.url);
-  const alt = new URL("../../package.json", import.meta.url);
-  for (const url of [pkg, alt]) {
-    try {
-      return (JSON.parse(readFileSync(url, "utf8")) as { version: string }).version;
-    } catch {
-      // try the next layout (sources vs dist/)
-    }
-  }
-  return "unknown";
+  return (JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version: string }).version;
 }
 
 async function notebookDir(arg: string | undefined): Promise<string> {

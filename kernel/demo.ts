@@ -1,14 +1,14 @@
 // `npm start`: the whole flow on the bundled server, in a temp copy of the demo notebook.
 import { cp, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { createSecretManagerPlugin } from "../plugin/plugin.js";
 import type { PluginEvent } from "../plugin/types.js";
 import { secretForms } from "../redaction/encodings.js";
 import { readSecretsFile, startDevServer, DEMO_SECRETS_FILE } from "./dev-server.js";
 import { formatRows, formatStatus, styleFor } from "./format.js";
 import { createKernel } from "./kernel.js";
+import { packageRoot } from "./paths.js";
 
 const style = styleFor(process.stdout);
 const say = (text = "") => process.stdout.write(`${text}\n`);
@@ -26,7 +26,7 @@ async function filesUnder(dir: string): Promise<string[]> {
 
 async function main(): Promise<void> {
   const started = performance.now();
-  const source = join(dirname(fileURLToPath(import.meta.url)), "..", "fixtures", "notebooks", "demo");
+  const source = join(packageRoot(), "fixtures", "notebooks", "demo");
   const dir = await mkdtemp(join(tmpdir(), "strata-demo-"));
   await cp(source, dir, { recursive: true });
   const dev = await startDevServer();

@@ -1,12 +1,12 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { dirname, extname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { extname, join } from "node:path";
 import { parse } from "smol-toml";
 import { startInfisicalServer, type InfisicalServer, type ProjectSecrets } from "../fixtures/infisical-server/index.js";
+import { packageRoot } from "./paths.js";
 
 /** The demo secrets shipped with the package. */
-export const DEMO_SECRETS_FILE = join(dirname(fileURLToPath(import.meta.url)), "..", "fixtures", "notebooks", "demo-secrets.toml");
+export const DEMO_SECRETS_FILE = join(packageRoot(), "fixtures", "notebooks", "demo-secrets.toml");
 
 export interface SecretsFile {
   project_id: string;

@@ -1,27 +1,32 @@
-import { parse, TomlError } from "smol-toml";
-import { z } from "zod";
+import type * as Toml from "smol-toml";
+import type * as Zod from "zod";
 import type { SecretManagerConfig } from "./types.js";
 
 /** The keys `[secret_manager]` may hold, in the order they are written. */
 export const SECRET_MANAGER_KEYS = ["provider", "project_id", "environment", "path", "base_url"] as const;
 
-const secretManagerSchema = z.strictObject({
-  provider: z.string().optional(),
-  project_id: z.string().optional(),
-  environment: z.string().optional(),
-  path: z.string().optional(),
-  base_url: z.string().optional(),
-});
-
-const envSchema = z.record(z.string(), z.string());
-
-const cellSchema = z.looseObject({
-  id: z.string(),
-  file: z.string().optional(),
-  language: z.string().optional(),
-  order: z.number().optional(),
-  env: envSchema.optional(),
-});
+function schemas(z: typeof Zod.z) {
+  const env = z.record(z.string(), z.string());
+  return {
+    secretManager: z.strictObject({
+      provider: z.string().optional(),
+      project_id: z.string().optional(),
+      environment: z.string().optional(),
+      path: z.string().optional(),
+      base_url: z.string().optional(),
+    }),
+    env,
+    cells: z.array(
+      z.looseObject({
+        id: z.string(),
+        file: z.string().optional(),
+        language: z.string().optional(),
+        order: z.number().optional(),
+        env: env.optional(),
+      }),
+    ),
+  };
+}
 
 export interface CellConfig {
   id: string;
@@ -40,10 +45,14 @@ export interface ParsedNotebook {
   env: Map<string, string> | undefined;
   cells: CellConfig[] | undefined;
   errors: string[];
+  /** The text is not TOML at all (possibly a file caught mid-write). */
+  syntaxError: boolean;
 }
 
+export type NotebookParser = (text: string) => ParsedNotebook;
+
 /** Formats zod issues as `[table].field: message`, never echoing an input value. */
-function describe(table: string, error: z.ZodError): string {
+function describe(table: string, error: Zod.ZodError): string {
   return error.issues
     .map((issue) => {
       if (issue.code === "unrecognized_keys") {
@@ -72,19 +81,33 @@ export function secretManagerKey(config: SecretManagerConfig | null | undefined)
   return JSON.stringify(SECRET_MANAGER_KEYS.map((k) => config[k] ?? null));
 }
 
+let loading: Promise<NotebookParser> | null = null;
+
+/**
+ * Loads the notebook.toml parser. zod and smol-toml are imported here, on first use
+ * (at `open()`), so that importing the plugin stays cheap.
+ */
+export function loadNotebookParser(): Promise<NotebookParser> {
+  return (loading ??= Promise.all([import("zod"), import("smol-toml")]).then(([zod, toml]) => {
+    const s = schemas(zod.z);
+    return (text: string) => parseWith(s, toml, text);
+  }));
+}
+
 /** Parses notebook.toml text. Never throws; messages name fields, never values. */
-export function parseNotebook(text: string): ParsedNotebook {
+function parseWith(s: ReturnType<typeof schemas>, toml: typeof Toml, text: string): ParsedNotebook {
   let doc: Record<string, unknown>;
   try {
-    doc = parse(text) as Record<string, unknown>;
+    doc = toml.parse(text) as Record<string, unknown>;
   } catch (error) {
-    const where = error instanceof TomlError ? ` (line ${error.line}, column ${error.column})` : "";
-    return { secretManager: undefined, env: undefined, cells: undefined, errors: [`notebook.toml is not valid TOML${where}`] };
+    const e = error as { line?: unknown; column?: unknown };
+    const where = typeof e.line === "number" ? ` (line ${e.line}, column ${String(e.column)})` : "";
+    return { secretManager: undefined, env: undefined, cells: undefined, errors: [`notebook.toml is not valid TOML${where}`], syntaxError: true };
   }
   const errors: string[] = [];
   let secretManager: SecretManagerConfig | null | undefined = null;
   if (doc["secret_manager"] !== undefined) {
-    const r = secretManagerSchema.safeParse(doc["secret_manager"]);
+    const r = s.secretManager.safeParse(doc["secret_manager"]);
     if (r.success) {
       const clean: SecretManagerConfig = {};
       for (const key of SECRET_MANAGER_KEYS) if (r.data[key] !== undefined) clean[key] = r.data[key];
@@ -96,7 +119,7 @@ export function parseNotebook(text: string): ParsedNotebook {
   }
   let env: Map<string, string> | undefined = new Map();
   if (doc["env"] !== undefined) {
-    const r = envSchema.safeParse(doc["env"]);
+    const r = s.env.safeParse(doc["env"]);
     if (r.success) env = new Map(Object.entries(r.data));
     else {
       env = undefined;
@@ -105,7 +128,7 @@ export function parseNotebook(text: string): ParsedNotebook {
   }
   let cells: CellConfig[] | undefined = [];
   if (doc["cells"] !== undefined) {
-    const r = z.array(cellSchema).safeParse(doc["cells"]);
+    const r = s.cells.safeParse(doc["cells"]);
     if (r.success) {
       cells = r.data.map((c) => {
         const cell: CellConfig = { id: c.id, env: new Map(Object.entries(c.env ?? {})) };
@@ -119,5 +142,5 @@ export function parseNotebook(text: string): ParsedNotebook {
       errors.push(describe("[[cells]]", r.error));
     }
   }
-  return { secretManager, env, cells, errors };
+  return { secretManager, env, cells, errors, syntaxError: false };
 }

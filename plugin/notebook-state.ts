@@ -1,4 +1,4 @@
-import { parseNotebook, secretManagerKey, type CellConfig } from "./config.js";
+import { secretManagerKey, type CellConfig, type NotebookParser } from "./config.js";
 import type { SecretManagerConfig } from "./types.js";
 
 export interface ApplyOutcome {
@@ -26,9 +26,14 @@ export class NotebookState {
   cells: CellConfig[] = [];
   generation = 0;
   #smKey = "";
+  readonly #parse: NotebookParser;
+
+  constructor(parse: NotebookParser) {
+    this.#parse = parse;
+  }
 
   apply(text: string): ApplyOutcome {
-    const parsed = parseNotebook(text);
+    const parsed = this.#parse(text);
     const outcome: ApplyOutcome = { invalid: false, errors: parsed.errors, secretManagerChanged: false, envChanged: false };
     if (parsed.secretManager === undefined && parsed.env === undefined && parsed.cells === undefined) {
       outcome.invalid = true;

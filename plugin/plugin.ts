@@ -1,6 +1,5 @@
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { parse } from "smol-toml";
 import { createStreamMasker, SecretMasker } from "../redaction/masker.js";
 import { writeEnvTable, writeSecretManagerTable } from "../redaction/persist.js";
 import { invalidEnvReason } from "../redaction/sensitive.js";
@@ -8,6 +7,7 @@ import { watchNotebook, type NotebookWatcher } from "../watchers/notebook-watche
 import { EnvModel, MASKED } from "./env-model.js";
 import { EnvPatcher } from "./env-patcher.js";
 import { ErrorCode, StrataSecretsError } from "./errors.js";
+import { loadNotebookParser } from "./config.js";
 import { NotebookState } from "./notebook-state.js";
 import { createRegistry, runProvider } from "./registry.js";
 import type { PluginEvent, PluginStatus, SecretManagerConfig, SecretManagerPlugin, SecretManagerPluginOptions } from "./types.js";
@@ -23,16 +23,6 @@ function checkOptions(options: SecretManagerPluginOptions): void {
   if (options.onEvent !== undefined && typeof options.onEvent !== "function") throw new TypeError("createSecretManagerPlugin: `onEvent` must be a function");
 }
 
-/** A TOML text is complete enough to act on: not empty, and it parses. */
-function looksComplete(text: string): boolean {
-  if (text.trim() === "") return false;
-  try {
-    parse(text);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Creates the plugin for one notebook. Nothing happens until `open()`.
@@ -66,7 +56,7 @@ export function createSecretManagerPlugin(options: SecretManagerPluginOptions): 
     }
   }
   const registry = createRegistry(options.providers);
-  const notebook = new NotebookState();
+  let notebook = new NotebookState(() => ({ secretManager: undefined, env: undefined, cells: undefined, errors: [], syntaxError: false }));
   const model = new EnvModel({ sensitivePatterns: patterns, allowUnsafeNames: options.allowUnsafeNames ?? [] });
   const patcher = new EnvPatcher(env);
   const lifetime = new AbortController();
@@ -105,6 +95,14 @@ export function createSecretManagerPlugin(options: SecretManagerPluginOptions): 
 
   function assertOpen(): void {
     if (closed) throw new StrataSecretsError(ErrorCode.ALREADY_CLOSED, "The secret manager plugin is closed");
+  }
+
+  /** Saves and refreshes need the notebook read first. */
+  async function opened(): Promise<void> {
+    assertOpen();
+    if (!opening) throw new StrataSecretsError(ErrorCode.NOT_OPEN, "Call open() before this method");
+    await opening;
+    assertOpen();
   }
 
   async function fetchOnce(): Promise<void> {
@@ -210,6 +208,8 @@ export function createSecretManagerPlugin(options: SecretManagerPluginOptions): 
   }
 
   async function open(): Promise<void> {
+    const parse = await loadNotebookParser();
+    notebook = new NotebookState(parse);
     let text = "";
     try {
       text = await readFile(file, "utf8");
@@ -221,10 +221,11 @@ export function createSecretManagerPlugin(options: SecretManagerPluginOptions): 
     if (closed) return;
     const needFetch = takeText(text);
     if (options.watch ?? true) {
-      watcher = watchNotebook({
+      watcher = await watchNotebook({
         file,
         onText: onFileText,
-        isComplete: looksComplete,
+        // Empty or unparsable content may be a file caught mid-write: it is read once more.
+        isComplete: (t) => t.trim() !== "" && !parse(t).syntaxError,
         ...(watchOpts.settleMs !== undefined ? { settleMs: watchOpts.settleMs } : {}),
         ...(watchOpts.usePolling !== undefined ? { usePolling: watchOpts.usePolling } : {}),
         ...(watchOpts.interval !== undefined ? { interval: watchOpts.interval } : {}),
@@ -263,8 +264,8 @@ export function createSecretManagerPlugin(options: SecretManagerPluginOptions): 
       patcher.reassert();
     },
 
-    refresh() {
-      assertOpen();
+    async refresh() {
+      await opened();
       return scheduleFetch(false);
     },
 
@@ -286,7 +287,7 @@ export function createSecretManagerPlugin(options: SecretManagerPluginOptions): 
     maskedEnv: () => model.maskedEnv(),
 
     async saveEnv(input) {
-      assertOpen();
+      await opened();
       if (!input || typeof input !== "object") throw new StrataSecretsError(ErrorCode.INVALID_ARGUMENT, "saveEnv: env must be an object of strings");
       const manual = new Map<string, string>();
       const disk = new Map<string, string>();
@@ -322,7 +323,7 @@ export function createSecretManagerPlugin(options: SecretManagerPluginOptions): 
     },
 
     async saveSecretManagerConfig(config: SecretManagerConfig | null) {
-      assertOpen();
+      await opened();
       if (config !== null && (typeof config !== "object" || Array.isArray(config))) {
         throw new StrataSecretsError(ErrorCode.INVALID_ARGUMENT, "saveSecretManagerConfig: config must be an object or null");
       }

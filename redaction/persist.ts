@@ -5,7 +5,6 @@ import { SECRET_MANAGER_KEYS } from "../plugin/config.js";
 import { ErrorCode, StrataSecretsError } from "../plugin/errors.js";
 import type { SecretManagerConfig } from "../plugin/types.js";
 import { isSensitiveName } from "./sensitive.js";
-import { replaceTable } from "./toml-edit.js";
 
 export interface EnvWriteRules {
   sensitivePatterns?: readonly RegExp[];
@@ -77,13 +76,15 @@ export async function editFile(path: string, edit: (text: string) => string): Pr
 }
 
 /** Writes `[env]` of notebook.toml (only that table changes). */
-export function writeEnvTable(path: string, env: ReadonlyMap<string, string>, rules: EnvWriteRules = {}) {
+export async function writeEnvTable(path: string, env: ReadonlyMap<string, string>, rules: EnvWriteRules = {}) {
   const entries = envEntries(env, rules);
+  const { replaceTable } = await import("./toml-edit.js");
   return editFile(path, (text) => replaceTable(text, "env", entries));
 }
 
 /** Writes `[secret_manager]` of notebook.toml; null or an all-empty config removes the table. */
-export function writeSecretManagerTable(path: string, config: SecretManagerConfig | null) {
+export async function writeSecretManagerTable(path: string, config: SecretManagerConfig | null) {
   const entries = secretManagerEntries(config);
+  const { replaceTable } = await import("./toml-edit.js");
   return editFile(path, (text) => replaceTable(text, "secret_manager", entries));
 }

@@ -1,9 +1,14 @@
-import { describe, expect, it } from "vitest";
-import { normalizeSecretManager, parseNotebook, secretManagerKey } from "../plugin/config.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { loadNotebookParser, normalizeSecretManager, secretManagerKey, type NotebookParser } from "../plugin/config.js";
 import { runProvider, createRegistry } from "../plugin/registry.js";
 import type { SecretProvider } from "../plugin/types.js";
 
 const CANARY = "canary-config-value-3e9f";
+
+let parseNotebook: NotebookParser;
+beforeAll(async () => {
+  parseNotebook = await loadNotebookParser();
+});
 
 describe("notebook.toml config", () => {
   it("reads [secret_manager], [env] and [[cells]] and ignores other tables", () => {

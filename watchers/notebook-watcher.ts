@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { basename, dirname, resolve } from "node:path";
-import { watch, type FSWatcher } from "chokidar";
+import type { FSWatcher } from "chokidar";
 
 export interface NotebookWatcherOptions {
   /** The watched file (notebook.toml). */
@@ -33,7 +33,8 @@ export interface NotebookWatcher {
  * chokidar drops further `change` events for 50 ms without a trailing one, so the file
  * is read again `settleMs` after the last event, and acted on only if its content differs.
  */
-export function watchNotebook(options: NotebookWatcherOptions): NotebookWatcher {
+export async function watchNotebook(options: NotebookWatcherOptions): Promise<NotebookWatcher> {
+  const { watch } = await import("chokidar");
   const file = resolve(options.file);
   const dir = dirname(file);
   const name = basename(file);

@@ -1,4 +1,3 @@
-import pRetry from "p-retry";
 import type { FetchContext, FetchResult, SecretManagerConfig, SecretProvider } from "../types.js";
 import { deadlineMessage } from "../deadline.js";
 import { InfisicalThread } from "./infisical-thread.js";
@@ -123,6 +122,7 @@ export function createInfisicalProvider(options: InfisicalProviderOptions = {}):
       relogged = true;
     }
     signal.throwIfAborted();
+    const { default: pRetry } = await import("p-retry");
     const list = () => call(t, { op: "list", projectId, environment, secretPath });
     for (;;) {
       try {
