@@ -1,3 +1,4 @@
+import { Console } from "node:console";
 import { StringDecoder } from "node:string_decoder";
 import type { OutputMasker } from "../plugin/types.js";
 
@@ -18,6 +19,7 @@ export class OutputCapture {
   readonly #newMasker: () => OutputMasker;
   readonly #echo: boolean;
   #originals: Record<StreamName, Write> | null = null;
+  #console: Console | null = null;
   #maskers: Record<StreamName, OutputMasker> | null = null;
   #decoders: Record<StreamName, StringDecoder> = { stdout: new StringDecoder("utf8"), stderr: new StringDecoder("utf8") };
   #cell: CellOutput | null = null;
@@ -30,6 +32,10 @@ export class OutputCapture {
   install(): void {
     if (this.#originals) return;
     this.#originals = { stdout: process.stdout.write, stderr: process.stderr.write };
+    // A host may have replaced the global console (test runners do); cells get one that
+    // writes to process.stdout/stderr, so that nothing they print skips the masker.
+    this.#console = globalThis.console;
+    globalThis.console = new Console({ stdout: process.stdout, stderr: process.stderr });
     this.#maskers = { stdout: this.#newMasker(), stderr: this.#newMasker() };
     for (const name of ["stdout", "stderr"] as const) {
       const stream = process[name];
@@ -70,6 +76,8 @@ export class OutputCapture {
     process.stdout.write = this.#originals.stdout;
     process.stderr.write = this.#originals.stderr;
     this.#originals = null;
+    if (this.#console) globalThis.console = this.#console;
+    this.#console = null;
   }
 
   #flushMaskers(): void {
@@ -80,6 +88,7 @@ export class OutputCapture {
   #emit(name: StreamName, text: string): void {
     if (text === "") return;
     if (this.#cell) this.#cell[name] += text;
-    if (this.#echo && this.#originals) this.#originals[name].call(process[name], text);
+    // Output outside a cell (late timers, the host's own) is always shown, masked.
+    if ((this.#echo || !this.#cell) && this.#originals) this.#originals[name].call(process[name], text);
   }
 }

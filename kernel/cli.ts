@@ -85,6 +85,7 @@ async function run(args: string[]): Promise<number> {
     });
     const rows = plugin.rows();
     const status = plugin.status();
+    kernel.close();
     if (values.json) {
       out(JSON.stringify({ cells: results.map(({ durationMs, ...r }) => ({ ...r, durationMs: Math.round(durationMs) })), rows, status }, null, 2));
     } else {

@@ -123,22 +123,22 @@ export function createKernel(options: KernelOptions) {
     /** The notebook's cells in run order. */
     cells: () => loadCells(options.notebookDir),
     runCell,
-    /** Runs every cell in order; stops at the first failure unless `keepGoing`. */
+    /**
+     * Runs every cell in order; stops at the first failure unless `keepGoing`. Output
+     * stays intercepted (and masked) after the run, for timers a cell left behind,
+     * until `close()`.
+     */
     async runAll(opts: { keepGoing?: boolean; onCell?: (cell: CellSource) => void } = {}): Promise<CellResult[]> {
       const results: CellResult[] = [];
-      try {
-        for (const cell of await loadCells(options.notebookDir)) {
-          opts.onCell?.(cell);
-          const r = await runCell(cell);
-          results.push(r);
-          if (!r.ok && !opts.keepGoing) break;
-        }
-      } finally {
-        capture.uninstall();
+      for (const cell of await loadCells(options.notebookDir)) {
+        opts.onCell?.(cell);
+        const r = await runCell(cell);
+        results.push(r);
+        if (!r.ok && !opts.keepGoing) break;
       }
       return results;
     },
-    /** Stops intercepting output (idempotent). */
+    /** Stops intercepting output (idempotent); flushes what the maskers held back. */
     close(): void {
       capture.uninstall();
     },
