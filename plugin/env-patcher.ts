@@ -3,8 +3,13 @@ import type { EnvModel } from "./env-model.js";
 
 type Env = Record<string, string | undefined>;
 
+/** One access per read: process.env lookups are a linear scan of the C environ. */
 function read(env: Env, key: string): string | undefined {
-  return Object.hasOwn(env, key) ? env[key] : undefined;
+  if (key === "__proto__") return Object.getOwnPropertyDescriptor(env, key)?.value as string | undefined;
+  const value = env[key];
+  if (typeof value === "string") return value;
+  // Inherited members of a plain object (constructor, toString) are not env values.
+  return Object.hasOwn(env, key) ? value : undefined;
 }
 
 /** Assigns as an own property, so that `__proto__` is a plain name, not the prototype. */
@@ -48,7 +53,7 @@ export class EnvPatcher {
       const want = model.desired.get(key);
       if (want !== undefined) {
         if (!this.#originals.has(key)) this.#originals.set(key, read(env, key));
-        if (read(env, key) !== want) write(env, key, want);
+        write(env, key, want);
         this.#applied.set(key, want);
       } else if (this.#applied.has(key)) {
         restore(env, key, this.#originals.get(key));

@@ -1,0 +1,53 @@
+import { writeFile } from "node:fs/promises";
+import { startInfisicalServer } from "../fixtures/infisical-server/index.js";
+import { createSecretManagerPlugin } from "../plugin/index.js";
+import { notebook, tempNotebook, until, type Row } from "./lib.js";
+
+const PROJECT = "bench-coalesce";
+
+const count = (group: string, name: string, n: number, target: string, pass: boolean, note?: string): Row => ({
+  group, name, unit: "count", min: n, median: n, p95: n, max: n, target, pass, ...(note ? { note } : {}),
+});
+
+/** Concurrent refreshes, sequential refreshes and bursts of saves, counted by the server. */
+export async function benchCoalescing(): Promise<Row[]> {
+  const server = await startInfisicalServer({ projects: [{ id: PROJECT, secrets: { dev: { "/": { A: "1" }, "/b": { B: "2" } } } }], identities: [{ clientId: "c", clientSecret: "s" }] });
+  const nb = await tempNotebook(notebook("/", PROJECT));
+  let fetched = 0;
+  const plugin = createSecretManagerPlugin({
+    notebookDir: nb.dir,
+    env: {},
+    credentials: { INFISICAL_HOST: server.url, INFISICAL_CLIENT_ID: "c", INFISICAL_CLIENT_SECRET: "s" },
+    onEvent: (e) => {
+      if (e.type === "secrets-fetched" || e.type === "fetch-failed") fetched++;
+    },
+  });
+  await plugin.open();
+  const rows: Row[] = [];
+
+  server.faults.latencyMs = 20;
+  let lists = server.lists();
+  await Promise.all(Array.from({ length: 100 }, () => plugin.refresh()));
+  rows.push(count("coalescing", "100 concurrent refresh() -> list requests", server.lists() - lists, "1", server.lists() - lists === 1));
+  server.faults.latencyMs = 0;
+
+  const logins = server.logins();
+  for (let i = 0; i < 1_000; i++) await plugin.refresh();
+  rows.push(count("coalescing", "1,000 sequential refresh() -> logins", server.logins() - logins, "1 per token lifetime", server.logins() - logins === 0, "the token from open() is still valid"));
+
+  lists = server.lists();
+  const before = fetched;
+  const start = Date.now();
+  for (let i = 0; i < 100; i++) {
+    await writeFile(nb.file, notebook(i % 2 === 0 ? "/b" : "/", PROJECT, `I = "${i}"`));
+    const next = start + ((i + 1) * 1000) / 100;
+    while (Date.now() < next) await new Promise((r) => setTimeout(r, 1));
+  }
+  await until(() => !plugin.status().fetching && Date.now() > start + 1_200);
+  rows.push(count("coalescing", "100 saves of [secret_manager] in 1 s -> list requests", server.lists() - lists, "far fewer than 100", server.lists() - lists < 100, `fetch events: ${fetched - before}`));
+
+  await plugin.close();
+  await server.close();
+  await nb.cleanup();
+  return rows;
+}

@@ -1,0 +1,53 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export interface Row {
+  group: string;
+  name: string;
+  unit: string;
+  min: number;
+  median: number;
+  p95: number;
+  max: number;
+  /** The value of the baseline row this one is compared with, measured in the same run. */
+  baseline?: number;
+  /** baseline / median (how many times faster), or median / baseline for throughput. */
+  ratio?: number;
+  target?: string;
+  pass?: boolean;
+  note?: string;
+}
+
+export function stats(samples: number[]): { min: number; median: number; p95: number; max: number } {
+  const s = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * (s.length - 1)))]!;
+  return { min: s[0]!, median: at(0.5), p95: at(0.95), max: s[s.length - 1]! };
+}
+
+export async function tempNotebook(text: string): Promise<{ dir: string; file: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), "strata-bench-"));
+  const file = join(dir, "notebook.toml");
+  await writeFile(file, text);
+  return { dir, file, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+export function notebook(path: string, projectId: string, env = 'LOG_LEVEL = "info"'): string {
+  return `[secret_manager]\nprovider = "infisical"\nproject_id = "${projectId}"\nenvironment = "dev"\npath = "${path}"\n\n[env]\n${env}\n`;
+}
+
+/** Resolves when `check()` is true, polling every millisecond (no fixed sleeps). */
+export async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("bench: timed out");
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+export function fmt(value: number, unit: string): string {
+  if (unit === "ms") return value < 10 ? value.toFixed(2) : value.toFixed(1);
+  if (unit === "µs" || unit === "ns") return value < 10 ? value.toFixed(3) : value.toFixed(1);
+  if (unit === "MB/s") return value < 10 ? value.toFixed(2) : value.toFixed(0);
+  return Number.isInteger(value) ? String(value) : value.toFixed(2);
+}

@@ -1,0 +1,50 @@
+import { startInfisicalServer } from "../fixtures/infisical-server/index.js";
+import { createSecretManagerPlugin, MASKED } from "../plugin/index.js";
+import { notebook, tempNotebook, type Row } from "./lib.js";
+
+const PROJECT = "bench-soak";
+
+function heapAfterGc(): number {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc) for (let i = 0; i < 3; i++) gc();
+  return process.memoryUsage().heapUsed;
+}
+
+const resources = () => process.getActiveResourcesInfo().filter((r) => r !== "TTYWrap").length;
+
+/** 10,000 reload cycles: a save that re-merges, with a fetch every 10th. */
+export async function benchSoak(cycles = 10_000): Promise<Row[]> {
+  const server = await startInfisicalServer({ projects: [{ id: PROJECT, secrets: { dev: { "/": { A_KEY: "a-secret-value", B: "b" }, "/x": { C_TOKEN: "c-secret-value" } } } }], identities: [{ clientId: "c", clientSecret: "s" }] });
+  const nb = await tempNotebook(notebook("/", PROJECT));
+  const plugin = createSecretManagerPlugin({ notebookDir: nb.dir, env: {}, credentials: { INFISICAL_HOST: server.url, INFISICAL_CLIENT_ID: "c", INFISICAL_CLIENT_SECRET: "s" } });
+  await plugin.open();
+  // Warm up, then measure.
+  for (let i = 0; i < 200; i++) await plugin.saveEnv({ LOG_LEVEL: `w${i}` });
+  const heapBefore = heapAfterGc();
+  const resBefore = resources();
+  const start = performance.now();
+  for (let i = 0; i < cycles; i++) {
+    if (i % 10 === 0) {
+      await plugin.saveSecretManagerConfig({ provider: "infisical", project_id: PROJECT, environment: "dev", path: i % 20 === 0 ? "/x" : "/" });
+    } else {
+      const env = plugin.maskedEnv();
+      await plugin.saveEnv({ ...env, LOG_LEVEL: `l${i}`, ...(env["A_KEY"] ? { A_KEY: MASKED } : {}) });
+    }
+    plugin.beforeCellRun({ id: "c" });
+    plugin.afterCellRun({ id: "c" });
+    plugin.maskOutput(`cycle ${i} a-secret-value`);
+  }
+  const seconds = (performance.now() - start) / 1000;
+  const heapAfter = heapAfterGc();
+  const resAfter = resources();
+  const lists = server.lists();
+  await plugin.close();
+  await server.close();
+  await nb.cleanup();
+  const growthMb = (heapAfter - heapBefore) / (1024 * 1024);
+  const one = (name: string, unit: string, v: number, extra: Partial<Row> = {}): Row => ({ group: "soak", name, unit, min: v, median: v, p95: v, max: v, ...extra });
+  return [
+    one(`heap growth over ${cycles.toLocaleString("en")} reloads (after GC)`, "MB", growthMb, { target: "< 10 MB", pass: growthMb < 10, note: `${(heapBefore / 1048576).toFixed(1)} -> ${(heapAfter / 1048576).toFixed(1)} MB, ${lists} list requests, ${seconds.toFixed(1)} s` }),
+    one("active handles before -> after", "count", resAfter - resBefore, { target: "constant", pass: resAfter <= resBefore, note: `${resBefore} -> ${resAfter}` }),
+  ];
+}
