@@ -17,6 +17,7 @@ const HELP: Record<string, string> = {
 Usage:
   strata-secrets run <dir> [--json] [--keep-going] [--timeout <ms>]
   strata-secrets watch <dir> [--run]
+  strata-secrets serve <dir> [--port <n>]
   strata-secrets dev-server [--port <n>] [--secrets <file>]
   strata-secrets --help | --version
 
@@ -35,6 +36,12 @@ fetch (key names only) and error. Ctrl-C closes cleanly.
 
 Options:
   --run           run the cells again after each change that succeeded`,
+  serve: `strata-secrets serve <dir> — open the notebook and serve the Runtime panel (env rows with
+source badges, the secret-manager form, Refresh, Run all) on 127.0.0.1. Prints the URL with
+its access token; keep it private.
+
+Options:
+  --port <n>      port (default: a free one)`,
   "dev-server": `strata-secrets dev-server — start the bundled Infisical-compatible server on 127.0.0.1
 and print the variables to export.
 
@@ -153,6 +160,38 @@ async function watchCommand(args: string[]): Promise<number> {
   return 0;
 }
 
+async function serve(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { port: { type: "string" }, help: { type: "boolean", short: "h" } } });
+  if (values.help) return out(HELP["serve"]!), 0;
+  const dir = await notebookDir(positionals[0]);
+  const port = values.port === undefined ? undefined : Number(values.port);
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536)) throw new UsageError("--port takes a port number");
+  const { startPanel } = await import("./panel/server.js");
+  let notify = () => {};
+  const plugin = createSecretManagerPlugin({
+    notebookDir: dir,
+    onEvent: (e) => {
+      const line = describeEvent(e);
+      if (line) out(`[${new Date().toISOString().slice(11, 23)}] ${line}`);
+      notify();
+    },
+  });
+  await plugin.open();
+  const kernel = createKernel({ notebookDir: dir, plugins: [plugin] });
+  const panel = await startPanel({ plugin, kernel, ...(port !== undefined ? { port } : {}) });
+  notify = () => panel.notify();
+  out(`Runtime panel: ${panel.url}\n(the token in this URL grants access to the panel; Ctrl-C to stop)`);
+  await new Promise<void>((resolveStop) => {
+    process.once("SIGINT", resolveStop);
+    process.once("SIGTERM", resolveStop);
+  });
+  await panel.close();
+  kernel.close();
+  await plugin.close();
+  out("closed");
+  return 0;
+}
+
 async function devServer(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { port: { type: "string" }, secrets: { type: "string" }, help: { type: "boolean", short: "h" } } });
   if (values.help) return out(HELP["dev-server"]!), 0;
@@ -179,6 +218,8 @@ export async function main(argv: string[]): Promise<number> {
         return await run(rest);
       case "watch":
         return await watchCommand(rest);
+      case "serve":
+        return await serve(rest);
       case "dev-server":
         return await devServer(rest);
       case "--version":

@@ -137,6 +137,19 @@ describe("strata-secrets CLI", () => {
     expect(w.out()).toContain("LOG_LEVEL=warn");
   });
 
+  it("serve: prints a token URL; the API answers with the token only", async () => {
+    await demoNotebook();
+    const s = start(["serve", dir]);
+    const url = await waitFor(() => /Runtime panel: (\S+)/.exec(s.out())?.[1], 15_000, "panel URL");
+    const { origin, searchParams } = new URL(url);
+    expect((await fetch(`${origin}/api/state`)).status).toBe(401);
+    const state = (await (await fetch(`${origin}/api/state`, { headers: { authorization: `Bearer ${searchParams.get("token")}` } })).json()) as { rows: { key: string; source: string }[] };
+    expect(state.rows.find((r) => r.key === "OPENAI_API_KEY")?.source).toBe("infisical");
+    s.child.kill("SIGINT");
+    expect(await s.exit).toBe(0);
+    expect(canariesIn(s.out() + s.err() + JSON.stringify(state))).toEqual([]);
+  });
+
   it("dev-server: prints exports that the real SDK can log in with", async () => {
     const secrets = join(dir, "secrets.toml");
     await mkdir(dir, { recursive: true });

@@ -1,0 +1,227 @@
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+import { StrataSecretsError } from "../../plugin/errors.js";
+import type { SecretManagerConfig, SecretManagerPlugin } from "../../plugin/types.js";
+import type { Kernel } from "../kernel.js";
+import { PAGE, SCRIPT } from "./page.js";
+
+export interface PanelOptions {
+  plugin: SecretManagerPlugin;
+  kernel: Kernel;
+  port?: number;
+  /** Fixed access token (tests); default: 32 random bytes. */
+  token?: string;
+}
+
+export interface Panel {
+  /** The URL to open, with the access token. */
+  url: string;
+  origin: string;
+  token: string;
+  /** Call on every plugin event: pushes the new state to the page (server-sent events). */
+  notify(): void;
+  close(): Promise<void>;
+}
+
+const COOKIE = "strata_panel_token";
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const SM_KEYS = ["provider", "project_id", "environment", "path", "base_url"] as const;
+
+class HttpError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+const SECURITY_HEADERS = {
+  "cache-control": "no-store",
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "referrer-policy": "no-referrer",
+  "content-security-policy": "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'",
+};
+
+/**
+ * The Runtime panel: a JSON API and one page on 127.0.0.1, guarded by a random token
+ * (header, or a cookie the page sets from `?token=`), refusing foreign Host and Origin
+ * headers (DNS rebinding, cross-site requests). No response carries a secret value.
+ */
+export async function startPanel(options: PanelOptions): Promise<Panel> {
+  const { plugin, kernel } = options;
+  const token = options.token ?? randomBytes(32).toString("hex");
+  const sockets = new Set<Socket>();
+  const streams = new Set<ServerResponse>();
+  let origin = "";
+  let hosts: string[] = [];
+  let running: Promise<unknown> = Promise.resolve();
+
+  const state = () => {
+    const status = plugin.status();
+    return {
+      env: plugin.maskedEnv(),
+      rows: plugin.rows(),
+      secretManager: { config: plugin.secretManagerConfig(), provider: status.provider, fetchedAt: status.fetchedAt, error: status.error, configError: status.configError, fetchError: status.fetchError, fetching: status.fetching },
+    };
+  };
+
+  function authorized(req: IncomingMessage, url: URL): boolean {
+    const given = [req.headers.authorization?.replace(/^Bearer\s+/i, ""), cookie(req, COOKIE), req.method === "GET" && url.pathname === "/" ? url.searchParams.get("token") : null];
+    const want = Buffer.from(token);
+    return given.some((g) => typeof g === "string" && g.length === token.length && timingSafeEqual(Buffer.from(g), want));
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const host = req.headers.host ?? "";
+    if (!hosts.includes(host)) throw new HttpError(403, "Forbidden: unexpected Host header");
+    const from = req.headers.origin;
+    if (from !== undefined && from !== origin && from !== `http://localhost:${new URL(origin).port}`) throw new HttpError(403, "Forbidden: cross-origin request");
+    if (!authorized(req, url)) throw new HttpError(401, "Unauthorized: open the URL with ?token= printed at start");
+    const key = `${req.method} ${url.pathname}`;
+    if (key === "GET /favicon.ico") {
+      res.writeHead(204, SECURITY_HEADERS);
+      res.end();
+      return;
+    }
+    switch (key) {
+      case "GET /": {
+        const headers: Record<string, string> = { ...SECURITY_HEADERS, "content-type": "text/html; charset=utf-8" };
+        if (url.searchParams.has("token")) {
+          headers["set-cookie"] = `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+          res.writeHead(303, { ...headers, location: "/" });
+          res.end();
+          return;
+        }
+        res.writeHead(200, headers);
+        res.end(PAGE);
+        return;
+      }
+      case "GET /app.js":
+        res.writeHead(200, { ...SECURITY_HEADERS, "content-type": "text/javascript; charset=utf-8" });
+        res.end(SCRIPT);
+        return;
+      case "GET /api/state":
+        return json(res, 200, state());
+      case "PUT /api/env": {
+        const body = await readJson(req);
+        const env = (body as { env?: unknown }).env;
+        if (!env || typeof env !== "object" || Array.isArray(env)) throw new HttpError(400, "Expected { env: { NAME: value } }");
+        for (const [k, v] of Object.entries(env)) {
+          if (!NAME.test(k)) throw new HttpError(400, `Invalid name '${k}': letters, digits and _, not starting with a digit`);
+          if (typeof v !== "string") throw new HttpError(400, `The value of '${k}' must be a string`);
+          if (/[\0\r\n]/.test(v)) throw new HttpError(400, `The value of '${k}' must not contain NUL or line breaks`);
+        }
+        await plugin.saveEnv(env as Record<string, string>);
+        return json(res, 200, state());
+      }
+      case "PUT /api/secret-manager": {
+        const body = (await readJson(req)) as Record<string, unknown>;
+        const config: SecretManagerConfig = {};
+        for (const k of SM_KEYS) {
+          const v = body[k];
+          if (v === undefined || v === null) continue;
+          if (typeof v !== "string") throw new HttpError(400, `'${k}' must be a string`);
+          if (/[\0\r\n]/.test(v)) throw new HttpError(400, `'${k}' must not contain NUL or line breaks`);
+          if (v.trim()) config[k] = v;
+        }
+        await plugin.saveSecretManagerConfig(Object.keys(config).length > 0 ? config : null);
+        return json(res, 200, state());
+      }
+      case "POST /api/secret-manager/refresh":
+        await plugin.refresh();
+        return json(res, 200, state());
+      case "POST /api/run": {
+        const run = running.then(() => kernel.runAll({ keepGoing: true }));
+        running = run.catch(() => undefined);
+        const results = await run;
+        return json(res, 200, { cells: results.map((r) => ({ id: r.id, ok: r.ok, stdout: r.stdout, stderr: r.stderr, ...(r.error !== undefined ? { error: r.error } : {}) })) });
+      }
+      case "GET /api/events": {
+        res.writeHead(200, { ...SECURITY_HEADERS, "content-type": "text/event-stream", connection: "keep-alive" });
+        res.write(`event: state\ndata: ${JSON.stringify(state())}\n\n`);
+        streams.add(res);
+        req.on("close", () => streams.delete(res));
+        return;
+      }
+      default:
+        throw new HttpError(404, "Not found");
+    }
+  }
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    route(req, res, url).catch((error: unknown) => {
+      const status = error instanceof HttpError ? error.status : error instanceof StrataSecretsError && error.code === "INVALID_ARGUMENT" ? 400 : 500;
+      const message = plugin.maskOutput(error instanceof Error ? error.message : String(error));
+      if (!res.headersSent) json(res, status, { error: message });
+      else res.end();
+    });
+  });
+  server.on("connection", (s) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  origin = `http://127.0.0.1:${port}`;
+  hosts = [`127.0.0.1:${port}`, `localhost:${port}`];
+
+  let pending: NodeJS.Timeout | null = null;
+  let closing: Promise<void> | null = null;
+  return {
+    url: `${origin}/?token=${token}`,
+    origin,
+    token,
+    notify() {
+      if (pending || streams.size === 0) return;
+      // Events come in small bursts (reload, fetch started, fetched): one frame per burst.
+      pending = setTimeout(() => {
+        pending = null;
+        const frame = `event: state\ndata: ${JSON.stringify(state())}\n\n`;
+        for (const s of streams) s.write(frame);
+      }, 15);
+    },
+    close: () =>
+      (closing ??= new Promise<void>((resolve) => {
+        if (pending) clearTimeout(pending);
+        for (const s of streams) s.end();
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      })),
+  };
+}
+
+function cookie(req: IncomingMessage, name: string): string | null {
+  for (const part of (req.headers.cookie ?? "").split(";")) {
+    const [k, ...v] = part.trim().split("=");
+    if (k === name) return v.join("=");
+  }
+  return null;
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > 1_000_000) throw new HttpError(413, "Request body too large");
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    const value: unknown = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}");
+    if (!value || typeof value !== "object") throw new Error("not an object");
+    return value;
+  } catch {
+    throw new HttpError(400, "Expected a JSON object");
+  }
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { ...SECURITY_HEADERS, "content-type": "application/json; charset=utf-8", "content-length": String(Buffer.byteLength(text)) });
+  res.end(text);
+}

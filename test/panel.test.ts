@@ -1,0 +1,139 @@
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { InfisicalServer } from "../fixtures/infisical-server/index.js";
+import { createKernel, type Kernel } from "../kernel/kernel.js";
+import { startPanel, type Panel } from "../kernel/panel/server.js";
+import { createSecretManagerPlugin, MASKED, type SecretManagerPlugin } from "../plugin/index.js";
+import { CANARY, canariesIn, canaryFilesUnder, identityCredentials, notebookToml, PROJECT, startFixture, tempDir, waitFor, writeNotebook } from "./helpers.js";
+
+let server: InfisicalServer;
+let dir: string;
+let cleanup: () => Promise<void>;
+let plugin: SecretManagerPlugin;
+let kernel: Kernel;
+let panel: Panel;
+const seen: string[] = [];
+
+beforeEach(async () => {
+  server = await startFixture();
+  ({ dir, cleanup } = await tempDir());
+  await writeNotebook(dir, notebookToml({ extra: '[[cells]]\nid = "show"\nfile = "show.js"\n' }));
+  const { mkdir } = await import("node:fs/promises");
+  await mkdir(join(dir, "cells"));
+  await writeFile(join(dir, "cells", "show.js"), 'console.log("key:", process.env.OPENAI_API_KEY);\n');
+  plugin = createSecretManagerPlugin({ notebookDir: dir, credentials: identityCredentials(server), fetchTimeoutMs: 1_000, onEvent: () => panel?.notify() });
+  await plugin.open();
+  kernel = createKernel({ notebookDir: dir, plugins: [plugin], echo: false });
+  panel = await startPanel({ plugin, kernel });
+});
+afterEach(async () => {
+  await panel.close();
+  kernel.close();
+  await plugin.close();
+  expect(canariesIn(seen.splice(0))).toEqual([]);
+  expect(await canaryFilesUnder(dir)).toEqual([]);
+  await server.close();
+  await cleanup();
+});
+
+async function call(method: string, path: string, opts: { body?: unknown; token?: string | null; headers?: Record<string, string> } = {}) {
+  const headers: Record<string, string> = { ...opts.headers };
+  if (opts.token !== null) headers["authorization"] = `Bearer ${opts.token ?? panel.token}`;
+  if (opts.body !== undefined) headers["content-type"] = "application/json";
+  const res = await fetch(`${panel.origin}${path}`, { method, headers, redirect: "manual", ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}) });
+  const text = await res.text();
+  seen.push(text, JSON.stringify([...res.headers]));
+  return { status: res.status, headers: res.headers, text, json: () => JSON.parse(text) as Record<string, any> };
+}
+
+describe("Runtime panel API", () => {
+  it("requires the token; the page sets an HttpOnly cookie from ?token=", async () => {
+    expect((await call("GET", "/api/state", { token: null })).status).toBe(401);
+    expect((await call("GET", "/api/state", { token: "x".repeat(64) })).status).toBe(401);
+    const page = await call("GET", `/?token=${panel.token}`, { token: null });
+    expect(page.status).toBe(303);
+    const cookie = page.headers.get("set-cookie")!;
+    expect(cookie).toMatch(/HttpOnly; SameSite=Strict/);
+    const withCookie = await call("GET", "/api/state", { token: null, headers: { cookie: cookie.split(";")[0]! } });
+    expect(withCookie.status).toBe(200);
+  });
+
+  it("refuses a foreign Host (DNS rebinding) or Origin (cross-site)", async () => {
+    // fetch() will not let a caller set Host, so use node:http for that one.
+    const { request } = await import("node:http");
+    const status = await new Promise<number>((resolve) => {
+      const req = request(`${panel.origin}/api/state`, { headers: { host: "evil.example.test", authorization: `Bearer ${panel.token}` } }, (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      });
+      req.end();
+    });
+    expect(status).toBe(403);
+    expect((await call("PUT", "/api/env", { body: { env: {} }, headers: { origin: "http://evil.example.test" } })).status).toBe(403);
+    expect((await call("GET", "/api/state", { headers: { origin: panel.origin } })).status).toBe(200);
+  });
+
+  it("GET /api/state: masked env, rows and the secret-manager block, no value", async () => {
+    const state = (await call("GET", "/api/state")).json();
+    expect(state["env"]).toMatchObject({ LOG_LEVEL: "info", OPENAI_API_KEY: MASKED, DATABASE_URL: MASKED });
+    expect(state["rows"].find((r: { key: string }) => r.key === "OPENAI_API_KEY")).toMatchObject({ source: "infisical", sensitive: true });
+    expect(state["secretManager"]).toMatchObject({ provider: "infisical", error: null, fetching: false, config: { project_id: PROJECT, path: "/" } });
+  });
+
+  it("PUT /api/env: marker keeps, missing removes, new replaces; 400 for bad names and values", async () => {
+    const state = (await call("PUT", "/api/env", { body: { env: { LOG_LEVEL: "debug", OPENAI_API_KEY: MASKED, NEW_ONE: "x" } } })).json();
+    expect(state["env"]).toMatchObject({ LOG_LEVEL: "debug", NEW_ONE: "x", OPENAI_API_KEY: MASKED });
+    const disk = await readFile(join(dir, "notebook.toml"), "utf8");
+    expect(disk).toContain('LOG_LEVEL = "debug"\nNEW_ONE = "x"\nOPENAI_API_KEY = ""');
+    for (const body of [{ env: { "1X": "a" } }, { env: { A: "a\nb" } }, { env: { A: 3 } }, { nope: 1 }]) {
+      const r = await call("PUT", "/api/env", { body });
+      expect(r.status).toBe(400);
+      expect(r.json()["error"]).toBeTruthy();
+    }
+  });
+
+  it("PUT /api/secret-manager switches config (reload + fetch); an empty payload disconnects", async () => {
+    const state = (await call("PUT", "/api/secret-manager", { body: { provider: "infisical", project_id: PROJECT, environment: "dev", path: "/app", base_url: "" } })).json();
+    expect(state["rows"].map((r: { key: string }) => r.key)).toContain("APP_SECRET");
+    expect(await readFile(join(dir, "notebook.toml"), "utf8")).toContain('path = "/app"');
+    const off = (await call("PUT", "/api/secret-manager", { body: {} })).json();
+    expect(off["secretManager"]["config"]).toBeNull();
+    expect(off["rows"].filter((r: { source: string }) => r.source === "infisical")).toEqual([]);
+  });
+
+  it("POST refresh answers 200 with the error in the state when the manager is down", async () => {
+    server.faults.hang = true;
+    const r = await call("POST", "/api/secret-manager/refresh");
+    expect(r.status).toBe(200);
+    expect(r.json()["secretManager"]["error"]).toBe("The secret manager did not answer within 1s.");
+    expect(r.json()["rows"].find((x: { key: string }) => x.key === "OPENAI_API_KEY")).toMatchObject({ stale: true });
+  });
+
+  it("POST /api/run runs the cells and returns masked output", async () => {
+    const r = (await call("POST", "/api/run")).json();
+    expect(r["cells"]).toEqual([{ id: "show", ok: true, stdout: "key: ***\n", stderr: "" }]);
+  });
+
+  it("GET /api/events streams a state frame after a save on disk (names only)", async () => {
+    const controller = new AbortController();
+    const res = await fetch(`${panel.origin}/api/events`, { headers: { authorization: `Bearer ${panel.token}` }, signal: controller.signal });
+    const reader = res.body!.getReader();
+    let text = "";
+    const frames = () => text.split("\n\n").filter((f) => f.startsWith("event: state"));
+    const pump = (async () => {
+      for (;;) {
+        const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+        if (done) return;
+        text += new TextDecoder().decode(value);
+      }
+    })();
+    await waitFor(() => frames().length >= 1, 5_000, "first frame");
+    await writeFile(join(dir, "notebook.toml"), notebookToml({ env: 'LOG_LEVEL = "info"\nFROM_DISK = "yes"' }));
+    await waitFor(() => frames().some((f) => f.includes("FROM_DISK")), 5_000, "frame with FROM_DISK");
+    controller.abort();
+    await pump;
+    seen.push(text);
+    expect(text).not.toContain(CANARY.openai);
+  });
+});
