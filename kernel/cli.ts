@@ -19,6 +19,7 @@ Usage:
   strata-secrets watch <dir> [--run]
   strata-secrets serve <dir> [--port <n>]
   strata-secrets dev-server [--port <n>] [--secrets <file>]
+  strata-secrets jupyter install|uninstall [--name <name>] [--js] [--prefix <dir>]
   strata-secrets --help | --version
 
 Credentials come from the shell: INFISICAL_CLIENT_ID + INFISICAL_CLIENT_SECRET (or
@@ -42,6 +43,14 @@ its access token; keep it private.
 
 Options:
   --port <n>      port (default: a free one)`,
+  jupyter: `strata-secrets jupyter install [--name strata-ts] [--js] [--prefix <dir>]
+strata-secrets jupyter uninstall [--name strata-ts] [--prefix <dir>]
+
+Installs a Jupyter kernelspec that runs tslab (TypeScript, or JavaScript with --js) with
+strata-secrets loaded: each cell gets the notebook's secrets in process.env and its output
+masked. notebook.toml is read from the notebook's folder (the kernel's working directory)
+or STRATA_NOTEBOOK_DIR. Without --prefix the kernelspec goes to the user's Jupyter data
+directory (~/.local/share/jupyter/kernels).`,
   "dev-server": `strata-secrets dev-server — start the bundled Infisical-compatible server on 127.0.0.1
 and print the variables to export.
 
@@ -192,6 +201,23 @@ async function serve(args: string[]): Promise<number> {
   return 0;
 }
 
+async function jupyter(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { name: { type: "string" }, js: { type: "boolean" }, prefix: { type: "string" }, help: { type: "boolean", short: "h" } } });
+  if (values.help || positionals.length === 0) return out(HELP["jupyter"]!), values.help ? 0 : 2;
+  const { installKernelspec, uninstallKernelspec } = await import("./jupyter/kernelspec.js");
+  const opts = { ...(values.name ? { name: values.name } : {}), ...(values.js ? { js: true } : {}), ...(values.prefix ? { prefix: resolve(values.prefix) } : {}) };
+  if (positionals[0] === "install") {
+    const { dir, spec } = await installKernelspec(opts);
+    out(`installed kernelspec "${String(spec["display_name"])}" in ${dir}`);
+    return 0;
+  }
+  if (positionals[0] === "uninstall") {
+    out(`removed ${await uninstallKernelspec(opts)}`);
+    return 0;
+  }
+  throw new UsageError(`unknown jupyter command '${positionals[0]}' (install, uninstall)`);
+}
+
 async function devServer(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { port: { type: "string" }, secrets: { type: "string" }, help: { type: "boolean", short: "h" } } });
   if (values.help) return out(HELP["dev-server"]!), 0;
@@ -222,6 +248,8 @@ export async function main(argv: string[]): Promise<number> {
         return await serve(rest);
       case "dev-server":
         return await devServer(rest);
+      case "jupyter":
+        return await jupyter(rest);
       case "--version":
       case "-v":
         return out(version()), 0;

@@ -1,0 +1,135 @@
+import { execFileSync, spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { createHash } from "node:crypto";
+import { symlink, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { InfisicalServer } from "../fixtures/infisical-server/index.js";
+import { installKernelspec } from "../kernel/jupyter/kernelspec.js";
+import { CANARY, canariesIn, canaryFilesUnder, identityCredentials, notebookToml, PROJECT, startFixture, tempDir, waitFor, writeNotebook } from "./helpers.js";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const PYTHON = "/usr/bin/python3";
+const hasJupyter = spawnSync(PYTHON, ["-c", "import jupyter_client"]).status === 0;
+// .ci/run installs python3-jupyter-client; on a developer machine without it the test says so.
+const available = hasJupyter || process.env["CI"] === "true";
+if (!available) console.warn("jupyter test skipped: /usr/bin/python3 has no jupyter_client (apt-get install python3-jupyter-client)");
+
+interface CellOutput {
+  stdout: string;
+  stderr: string;
+  status: string;
+  messages: unknown[];
+}
+
+const sha = (v: string) => createHash("sha256").update(v).digest("hex").slice(0, 16);
+/** A cell that prints a fingerprint of a variable, never the value. */
+const fingerprint = (name: string) => `import { createHash } from "crypto";\nconsole.log("fp=" + createHash("sha256").update(process.env.${name} ?? "").digest("hex").slice(0, 16));`;
+
+describe.runIf(available)("tslab Jupyter kernel with strata-secrets, driven by jupyter_client", () => {
+  let server: InfisicalServer;
+  let dir: string;
+  let prefix: string;
+  const cleanups: (() => Promise<void>)[] = [];
+  let driver: ChildProcessWithoutNullStreams;
+  let lines: AsyncIterableIterator<string>;
+  let kernelPid = 0;
+  const transcript: unknown[] = [];
+  let driverErr = "";
+
+  async function next(): Promise<Record<string, unknown>> {
+    const { value, done } = await lines.next();
+    if (done) throw new Error(`driver exited: ${driverErr}`);
+    const parsed = JSON.parse(value) as Record<string, unknown>;
+    transcript.push(parsed);
+    return parsed;
+  }
+
+  async function cell(code: string): Promise<CellOutput> {
+    driver.stdin.write(`${JSON.stringify({ code })}\n`);
+    return (await next()) as unknown as CellOutput;
+  }
+
+  beforeAll(async () => {
+    // The kernelspec loads the built preload: build it from the current sources.
+    execFileSync(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", join(ROOT, "tsconfig.build.json")], { cwd: ROOT });
+    server = await startFixture();
+    const nb = await tempDir();
+    const jp = await tempDir("strata-jupyter-");
+    dir = nb.dir;
+    prefix = jp.dir;
+    cleanups.push(nb.cleanup, jp.cleanup);
+    await writeNotebook(dir, notebookToml());
+    // tslab type-checks cells: @types/node must resolve from the notebook's folder.
+    await symlink(join(ROOT, "node_modules"), join(dir, "node_modules"), "dir");
+    await installKernelspec({ prefix, name: "strata-test" });
+    driver = spawn(PYTHON, [join(ROOT, "test", "jupyter", "driver.py"), "strata-test", dir], {
+      env: { PATH: process.env["PATH"], HOME: process.env["HOME"], JUPYTER_PATH: join(prefix, "share", "jupyter"), STRATA_FETCH_TIMEOUT_MS: "1500", ...identityCredentials(server) },
+    });
+    driver.stderr.on("data", (d: Buffer) => (driverErr += d.toString()));
+    lines = createInterface({ input: driver.stdout })[Symbol.asyncIterator]();
+    const ready = await next();
+    kernelPid = ready["pid"] as number;
+    expect(kernelPid).toBeGreaterThan(0);
+  }, 120_000);
+
+  afterAll(async () => {
+    if (driver && driver.exitCode === null) driver.kill("SIGKILL");
+    expect(canariesIn(transcript)).toEqual([]);
+    expect(await canaryFilesUnder(dir)).toEqual([]);
+    await server?.close();
+    for (const c of cleanups) await c();
+  });
+
+  it("a cell reads a fetched secret; a child process sees it; credentials are not visible", async () => {
+    const fp = await cell(fingerprint("OPENAI_API_KEY"));
+    expect(fp.status).toBe("ok");
+    expect(fp.stdout).toBe(`fp=${sha(CANARY.openai)}\n`);
+    const child = await cell('import { execSync } from "child_process";\nconsole.log("child=" + execSync("printenv DATABASE_URL").toString().trim().length);');
+    expect(child.stdout).toBe(`child=${CANARY.db.length}\n`);
+    const creds = await cell('import { execSync as run } from "child_process";\nconsole.log(JSON.stringify(Object.keys(process.env).filter((k) => /^INFISICAL_(CLIENT|TOKEN)/.test(k))), run("env").toString().includes("INFISICAL_CLIENT_SECRET"));');
+    expect(creds.stdout).toBe("[] false\n");
+  });
+
+  it("a printed secret reaches the client masked, in stream messages", async () => {
+    const out = await cell('{\n  console.log("key:", process.env.OPENAI_API_KEY);\n  process.stderr.write("db: " + process.env.DATABASE_URL + "\\n");\n}');
+    expect(out.stdout).toBe("key: ***\n");
+    expect(out.stderr).toBe("db: ***\n");
+    expect(canariesIn(out.messages)).toEqual([]);
+  });
+
+  it("a cell that overwrites a managed key sees the managed value again in the next cell", async () => {
+    await cell('process.env.OPENAI_API_KEY = "clobbered"; delete process.env.DATABASE_URL;');
+    expect((await cell(fingerprint("OPENAI_API_KEY"))).stdout).toBe(`fp=${sha(CANARY.openai)}\n`);
+    expect((await cell(fingerprint("DATABASE_URL"))).stdout).toBe(`fp=${sha(CANARY.db)}\n`);
+  });
+
+  it("a rotation lands after notebook.toml is saved with a changed [secret_manager]", async () => {
+    server.store.setSecret(PROJECT, "dev", "/", "OPENAI_API_KEY", CANARY.rotated);
+    await writeFile(join(dir, "notebook.toml"), notebookToml().replace('path = "/"', `path = "/"\nbase_url = "${server.url}"`));
+    await waitFor(async () => (await cell(fingerprint("OPENAI_API_KEY"))).stdout === `fp=${sha(CANARY.rotated)}\n`, 20_000, "rotated value in a cell");
+  });
+
+  it("the manager going down keeps the kernel running with the last good values", async () => {
+    server.faults.hang = true;
+    const refresh = await cell("const strata: any = (globalThis as any).strataSecrets;\nawait strata.refresh();\nconsole.log(strata.status().error);");
+    expect(refresh, JSON.stringify(refresh)).toMatchObject({ status: "ok", stdout: "The secret manager did not answer within 1.5s.\n" });
+    expect((await cell(fingerprint("OPENAI_API_KEY"))).stdout).toBe(`fp=${sha(CANARY.rotated)}\n`);
+    server.faults.hang = false;
+  });
+
+  it("shutting the kernel down leaves no process behind", async () => {
+    driver.stdin.write(`${JSON.stringify({ shutdown: true })}\n`);
+    const res = await next();
+    expect(res["alive"]).toBe(false);
+    await waitFor(() => {
+      try {
+        process.kill(kernelPid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    }, 10_000, "kernel process gone");
+  });
+});
