@@ -36,9 +36,10 @@ export class EnvModel {
   desired = new Map<string, string>();
   dirty = new Set<string>();
   version = 0;
-  /** Bumped when the set of values to mask changes. */
+  /** Bumped when the set of values to mask changes (the masker is rebuilt then only). */
   secretsVersion = 0;
 
+  #secrets = new Set<string>();
   readonly #patterns: readonly RegExp[];
   readonly #allowUnsafe: Set<string>;
 
@@ -103,7 +104,11 @@ export class EnvModel {
     this.entries = entries;
     this.desired = desired;
     if (changed) this.version++;
-    this.secretsVersion++;
+    const secrets = this.secretValues();
+    if (secrets.length !== this.#secrets.size || secrets.some((v) => !this.#secrets.has(v))) {
+      this.#secrets = new Set(secrets);
+      this.secretsVersion++;
+    }
     return changed;
   }
 

@@ -1,4 +1,4 @@
-import { secretManagerKey, type CellConfig, type NotebookParser } from "./config.js";
+import { secretManagerKey, type NotebookParser } from "./config.js";
 import type { SecretManagerConfig } from "./types.js";
 
 export interface ApplyOutcome {
@@ -23,7 +23,6 @@ export class NotebookState {
   secretManager: SecretManagerConfig | null = null;
   env = new Map<string, string>();
   cellEnv = new Map<string, Map<string, string>>();
-  cells: CellConfig[] = [];
   generation = 0;
   #smKey = "";
   readonly #parse: NotebookParser;
@@ -58,7 +57,6 @@ export class NotebookState {
       const changed = cellEnv.size !== this.cellEnv.size || [...cellEnv].some(([id, env]) => !sameMap(env, this.cellEnv.get(id) ?? new Map()));
       if (changed) outcome.envChanged = true;
       this.cellEnv = cellEnv;
-      this.cells = parsed.cells;
     }
     return outcome;
   }

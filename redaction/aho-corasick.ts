@@ -2,106 +2,113 @@
  * Aho–Corasick automaton over UTF-16 code units, built once per secret set, so that the
  * cost per character of output does not grow with the number of secrets.
  *
- * Layout: characters are mapped to small classes (0 = appears in no pattern). Nodes with
- * several children get a dense row in `#dense`; nodes with one child (most of a long
- * secret's path) store it in `#oneClass/#oneNext`. Failure links make it a full matcher.
+ * Characters map to small classes (0 = in no pattern, which always leads back to the
+ * root). Nodes with several children (the root among them) get a dense row whose missing
+ * entries are already resolved through the failure links, so they are never followed
+ * from there; a node with one child (most of a long secret's path) stores it inline.
  */
 export class AhoCorasick {
   readonly maxLength: number;
   readonly #cls = new Uint16Array(65536);
-  readonly #classes: number;
   readonly #depth: Int32Array;
   readonly #fail: Int32Array;
-  /** Length of the longest pattern ending at this node (following output links), 0 if none. */
+  /** Length of the longest pattern ending at this node (through the failure chain), 0 if none. */
   readonly #out: Int32Array;
   readonly #oneClass: Int32Array;
   readonly #oneNext: Int32Array;
-  /** Row index into #dense, or -1. */
+  /** Offset of the node's dense row in #dense, or -1. */
   readonly #row: Int32Array;
   readonly #dense: Int32Array;
 
   constructor(patterns: readonly string[]) {
     let classes = 1;
-    let total = 1;
+    let capacity = 1;
     let maxLength = 0;
     for (const p of patterns) {
-      total += p.length;
+      capacity += p.length;
       if (p.length > maxLength) maxLength = p.length;
       for (let i = 0; i < p.length; i++) {
         const c = p.charCodeAt(i);
         if (this.#cls[c] === 0) this.#cls[c] = classes++;
       }
     }
-    this.#classes = classes;
     this.maxLength = maxLength;
-    // Build the trie with Map children first; then freeze into typed arrays.
-    const children: Map<number, number>[] = [new Map()];
-    const depth = [0];
-    const out = [0];
+
+    // Trie as first-child / next-sibling lists in typed arrays (no object per node).
+    const firstChild = new Int32Array(capacity).fill(-1);
+    const sibling = new Int32Array(capacity).fill(-1);
+    const label = new Int32Array(capacity);
+    const depth = new Int32Array(capacity);
+    const out = new Int32Array(capacity);
+    const childCount = new Int32Array(capacity);
+    let nodes = 1;
     for (const p of patterns) {
-      if (p.length === 0) continue;
       let node = 0;
       for (let i = 0; i < p.length; i++) {
         const c = this.#cls[p.charCodeAt(i)]!;
-        let next = children[node]!.get(c);
-        if (next === undefined) {
-          next = children.length;
-          children.push(new Map());
-          depth.push(i + 1);
-          out.push(0);
-          children[node]!.set(c, next);
+        let child = firstChild[node]!;
+        while (child >= 0 && label[child] !== c) child = sibling[child]!;
+        if (child < 0) {
+          child = nodes++;
+          label[child] = c;
+          depth[child] = i + 1;
+          sibling[child] = firstChild[node]!;
+          firstChild[node] = child;
+          childCount[node]!++;
         }
-        node = next;
+        node = child;
       }
-      out[node] = Math.max(out[node]!, p.length);
+      if (p.length > out[node]!) out[node] = p.length;
     }
-    const n = children.length;
-    void total;
-    this.#depth = Int32Array.from(depth);
-    this.#fail = new Int32Array(n);
-    this.#out = Int32Array.from(out);
-    this.#oneClass = new Int32Array(n).fill(-1);
-    this.#oneNext = new Int32Array(n).fill(-1);
-    this.#row = new Int32Array(n).fill(-1);
+
+    this.#depth = depth.slice(0, nodes);
+    this.#fail = new Int32Array(nodes);
+    this.#out = out.slice(0, nodes);
+    this.#oneClass = new Int32Array(nodes).fill(-1);
+    this.#oneNext = new Int32Array(nodes).fill(-1);
+    this.#row = new Int32Array(nodes).fill(-1);
     let rows = 0;
-    for (let i = 0; i < n; i++) if (i === 0 || children[i]!.size > 1) this.#row[i] = rows++;
-    this.#dense = new Int32Array(rows * classes).fill(-1);
-    for (let i = 0; i < n; i++) {
-      const kids = children[i]!;
-      const row = this.#row[i]!;
-      if (row >= 0) for (const [c, next] of kids) this.#dense[row * classes + c] = next;
-      else if (kids.size === 1) {
-        const [c, next] = kids.entries().next().value as [number, number];
-        this.#oneClass[i] = c;
-        this.#oneNext[i] = next;
+    for (let i = 0; i < nodes; i++) {
+      if (i === 0 || childCount[i]! > 1) this.#row[i] = classes * rows++;
+      else if (childCount[i] === 1) {
+        this.#oneClass[i] = label[firstChild[i]!]!;
+        this.#oneNext[i] = firstChild[i]!;
       }
     }
-    // Breadth-first failure links; `out` inherits the longest match of the failure chain.
-    const queue: number[] = [];
-    for (const next of children[0]!.values()) {
-      this.#fail[next] = 0;
-      queue.push(next);
-    }
-    for (let q = 0; q < queue.length; q++) {
-      const node = queue[q]!;
-      for (const [c, next] of children[node]!) {
-        let f = this.#fail[node]!;
-        let target = this.#goto(f, c);
-        while (target < 0 && f !== 0) {
-          f = this.#fail[f]!;
-          target = this.#goto(f, c);
-        }
-        this.#fail[next] = target >= 0 && target !== next ? target : 0;
-        if (this.#out[next] === 0) this.#out[next] = this.#out[this.#fail[next]!]!;
-        queue.push(next);
+    this.#dense = new Int32Array(rows * classes);
+
+    // Breadth-first: failure links, inherited outputs, and dense rows resolved through
+    // the failure link (a node's failure target is shallower, so its row is complete).
+    const queue = new Int32Array(nodes);
+    let head = 0;
+    let tail = 0;
+    queue[tail++] = 0;
+    while (head < tail) {
+      const node = queue[head++]!;
+      const row = this.#row[node]!;
+      if (row > 0) {
+        const f = this.#fail[node]!;
+        for (let c = 1; c < classes; c++) this.#dense[row + c] = this.#step(f, c);
+      }
+      for (let child = firstChild[node]!; child >= 0; child = sibling[child]!) {
+        const c = label[child]!;
+        if (row >= 0) this.#dense[row + c] = child;
+        this.#fail[child] = node === 0 ? 0 : this.#step(this.#fail[node]!, c);
+        if (this.#out[child] === 0) this.#out[child] = this.#out[this.#fail[child]!]!;
+        queue[tail++] = child;
       }
     }
   }
 
-  #goto(node: number, c: number): number {
-    const row = this.#row[node]!;
-    if (row >= 0) return this.#dense[row * this.#classes + c]!;
-    return this.#oneClass[node] === c ? this.#oneNext[node]! : -1;
+  /** The full transition from `node` on class `c`, following failure links. */
+  #step(node: number, c: number): number {
+    let n = node;
+    for (;;) {
+      const row = this.#row[n]!;
+      if (row >= 0) return this.#dense[row + c]!;
+      if (this.#oneClass[n] === c) return this.#oneNext[n]!;
+      n = this.#fail[n]!;
+    }
   }
 
   /**
@@ -112,7 +119,6 @@ export class AhoCorasick {
     const cls = this.#cls;
     const row = this.#row;
     const dense = this.#dense;
-    const classes = this.#classes;
     const oneClass = this.#oneClass;
     const oneNext = this.#oneNext;
     const fail = this.#fail;
@@ -126,12 +132,14 @@ export class AhoCorasick {
       }
       for (;;) {
         const r = row[s]!;
-        const next = r >= 0 ? dense[r * classes + c]! : oneClass[s] === c ? oneNext[s]! : -1;
-        if (next >= 0) {
-          s = next;
+        if (r >= 0) {
+          s = dense[r + c]!;
           break;
         }
-        if (s === 0) break;
+        if (oneClass[s] === c) {
+          s = oneNext[s]!;
+          break;
+        }
         s = fail[s]!;
       }
       const m = out[s]!;

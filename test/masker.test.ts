@@ -29,7 +29,7 @@ describe("Aho–Corasick", () => {
     let seed = 7;
     const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
     const word = (n: number) => Array.from({ length: n }, () => "abc"[rand(3)]).join("");
-    for (let round = 0; round < 50; round++) {
+    for (let round = 0; round < 300; round++) {
       const patterns = Array.from({ length: 1 + rand(6) }, () => word(1 + rand(5)));
       const text = word(60);
       const got: [number, number][] = [];
