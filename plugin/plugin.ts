@@ -2,14 +2,15 @@ import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { createStreamMasker, SecretMasker } from "../redaction/masker.js";
 import { writeEnvTable, writeSecretManagerTable } from "../redaction/persist.js";
-import { invalidEnvReason } from "../redaction/sensitive.js";
 import { watchNotebook, type NotebookWatcher } from "../watchers/notebook-watcher.js";
-import { EnvModel, MASKED } from "./env-model.js";
+import { EnvModel } from "./env-model.js";
 import { EnvPatcher } from "./env-patcher.js";
 import { ErrorCode, StrataSecretsError } from "./errors.js";
 import { loadNotebookParser } from "./config.js";
 import { NotebookState } from "./notebook-state.js";
 import { createRegistry, runProvider } from "./registry.js";
+import { planEnvSave } from "./save-env.js";
+import { SingleFlight } from "./single-flight.js";
 import type { PluginEvent, PluginStatus, SecretManagerConfig, SecretManagerPlugin, SecretManagerPluginOptions } from "./types.js";
 
 const CREDENTIAL_NAMES = ["INFISICAL_CLIENT_ID", "INFISICAL_CLIENT_SECRET", "INFISICAL_TOKEN"] as const;
@@ -68,10 +69,7 @@ export function createSecretManagerPlugin(options: SecretManagerPluginOptions): 
   let configError: string | null = null;
   let fetchError: string | null = null;
   let fetchedAt: string | null = null;
-  let fetching = false;
   let fetchedGeneration = -1;
-  let inFlight: Promise<void> | null = null;
-  let again = false;
   let masker = new SecretMasker([]);
   let maskerVersion = -1;
 
@@ -123,7 +121,7 @@ export function createSecretManagerPlugin(options: SecretManagerPluginOptions): 
     const result = await runProvider(registry, config, { signal: lifetime.signal, timeoutMs, credentials });
     if (closed) return;
     if (generation !== notebook.generation) {
-      again = true; // computed for an outdated config: discarded, fetch again
+      fetches.again(); // computed for an outdated config: discarded, fetch again
       return;
     }
     if (result.error === null) {
@@ -155,26 +153,9 @@ export function createSecretManagerPlugin(options: SecretManagerPluginOptions): 
     }
   }
 
-  /** Single flight: one fetch at a time; `force` (a config change) queues exactly one more. */
-  function scheduleFetch(force: boolean): Promise<void> {
-    if (inFlight) {
-      if (force) again = true;
-      return inFlight;
-    }
-    fetching = true;
-    inFlight = (async () => {
-      try {
-        do {
-          again = false;
-          await fetchOnce();
-        } while (again && !closed);
-      } finally {
-        fetching = false;
-        inFlight = null;
-      }
-    })();
-    return inFlight;
-  }
+  const fetches = new SingleFlight(fetchOnce);
+  /** `force`: a config change, which queues exactly one more fetch after the one in flight. */
+  const scheduleFetch = (force: boolean) => fetches.trigger(force);
 
   /** Takes new notebook.toml content; returns whether a fetch is needed. */
   function takeText(text: string | null, fromWatcher = false): boolean {
@@ -277,7 +258,7 @@ export function createSecretManagerPlugin(options: SecretManagerPluginOptions): 
         configured: config !== null,
         provider: config?.provider ?? null,
         fetchedAt,
-        fetching,
+        fetching: fetches.running,
         configError,
         fetchError,
         error: configError ?? fetchError,
@@ -288,30 +269,7 @@ export function createSecretManagerPlugin(options: SecretManagerPluginOptions): 
 
     async saveEnv(input) {
       await opened();
-      if (!input || typeof input !== "object") throw new StrataSecretsError(ErrorCode.INVALID_ARGUMENT, "saveEnv: env must be an object of strings");
-      const manual = new Map<string, string>();
-      const disk = new Map<string, string>();
-      for (const [key, value] of Object.entries(input)) {
-        if (typeof value !== "string") throw new StrataSecretsError(ErrorCode.INVALID_ARGUMENT, `saveEnv: the value of '${key}' must be a string`);
-        const bad = invalidEnvReason(key, value);
-        if (bad) throw new StrataSecretsError(ErrorCode.INVALID_ARGUMENT, `saveEnv: '${key}': ${bad}`);
-        const entry = model.entries.get(key);
-        const fetchedRow = entry !== undefined && entry.source !== "manual";
-        if (value === MASKED || (fetchedRow && entry.refused === undefined && entry.value === value)) {
-          if (!entry) continue;
-          // Kept as it is: a fetched row stays fetched (declared blank on disk if it was).
-          if (model.disk.has(key)) disk.set(key, model.disk.get(key)!);
-          const typed = model.manual.get(key);
-          if (typed !== undefined) manual.set(key, typed);
-          continue;
-        }
-        if (model.isSensitive(key)) {
-          if (value !== "") manual.set(key, value);
-          disk.set(key, "");
-        } else {
-          disk.set(key, value);
-        }
-      }
+      const { manual, disk } = planEnvSave(input, model);
       const { text, written } = await writeEnvTable(file, disk, { sensitivePatterns: patterns, neverWrite: new Set(model.fetched?.values() ?? []) });
       if (closed) return;
       watcher?.markHandled(text);
@@ -346,6 +304,7 @@ export function createSecretManagerPlugin(options: SecretManagerPluginOptions): 
     close() {
       return (closing ??= (async () => {
         closed = true;
+        fetches.stop();
         lifetime.abort();
         await watcher?.close();
         await Promise.allSettled([...registry.values()].map((p) => p.close?.()));

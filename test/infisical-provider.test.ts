@@ -91,10 +91,11 @@ describe("infisical provider", () => {
   });
 
   it("logs in again when the token nears its JWT exp", async () => {
-    server.store.identities.get(CANARY.clientId)!.accessTokenTTL = 1;
+    // 2 s like the captured short-TTL identity; `exp` has whole seconds, so the lifetime is 1-2 s.
+    server.store.identities.get(CANARY.clientId)!.accessTokenTTL = 2;
     expect((await fetchWith(base, identityCredentials(server))).error).toBeNull();
     const loggedAt = server.requests[0]!.at;
-    await waitFor(() => Date.now() > loggedAt + 1_000, 5_000, "the token lifetime to pass");
+    await waitFor(() => Date.now() > loggedAt + 2_000, 5_000, "the token lifetime to pass");
     expect((await fetchWith(base, identityCredentials(server))).error).toBeNull();
     expect(server.logins()).toBe(2);
     expect(server.requests.filter((q) => q.status === 403)).toHaveLength(0);

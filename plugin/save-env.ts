@@ -1,0 +1,37 @@
+import { invalidEnvReason } from "../redaction/sensitive.js";
+import { MASKED, type EnvModel } from "./env-model.js";
+import { ErrorCode, StrataSecretsError } from "./errors.js";
+
+/**
+ * What a Runtime-panel save (`saveEnv`) means for the session values and for `[env]` on
+ * disk (DESIGN §6): the marker keeps the current value, a key left out is removed, a new
+ * value replaces and becomes manual. A fetched row saved unchanged stays fetched and is
+ * not written (a key already declared on disk stays declared). Sensitive names are kept
+ * in memory only and declared blank on disk.
+ */
+export function planEnvSave(input: Record<string, unknown>, model: EnvModel): { manual: Map<string, string>; disk: Map<string, string> } {
+  if (!input || typeof input !== "object") throw new StrataSecretsError(ErrorCode.INVALID_ARGUMENT, "saveEnv: env must be an object of strings");
+  const manual = new Map<string, string>();
+  const disk = new Map<string, string>();
+  for (const [key, value] of Object.entries(input)) {
+    if (typeof value !== "string") throw new StrataSecretsError(ErrorCode.INVALID_ARGUMENT, `saveEnv: the value of '${key}' must be a string`);
+    const bad = invalidEnvReason(key, value);
+    if (bad) throw new StrataSecretsError(ErrorCode.INVALID_ARGUMENT, `saveEnv: '${key}': ${bad}`);
+    const entry = model.entries.get(key);
+    const unchangedFetched = entry !== undefined && entry.source !== "manual" && entry.refused === undefined && entry.value === value;
+    if (value === MASKED || unchangedFetched) {
+      if (!entry) continue;
+      if (model.disk.has(key)) disk.set(key, model.disk.get(key)!);
+      const typed = model.manual.get(key);
+      if (typed !== undefined) manual.set(key, typed);
+      continue;
+    }
+    if (model.isSensitive(key)) {
+      if (value !== "") manual.set(key, value);
+      disk.set(key, "");
+    } else {
+      disk.set(key, value);
+    }
+  }
+  return { manual, disk };
+}
