@@ -1,4 +1,4 @@
-import { deadlineMessage } from "./deadline.js";
+import { childController, deadlineMessage } from "./deadline.js";
 import { createInfisicalProvider } from "./providers/infisical.js";
 import type { FetchContext, FetchResult, SecretManagerConfig, SecretProvider } from "./types.js";
 
@@ -54,8 +54,8 @@ export async function runProvider(
   if (!name) return failure("", "[secret_manager].provider is missing: set provider = \"infisical\".");
   const provider = registry.get(name);
   if (!provider) return failure(name, `Unknown secret provider: '${name}'`);
-  const deadline = new AbortController();
-  const signal = AbortSignal.any([deadline.signal, ctx.signal]);
+  const { controller: deadline, dispose } = childController(ctx.signal);
+  const signal = deadline.signal;
   let timer: NodeJS.Timeout | undefined;
   // A grace period lets a provider that enforces the deadline itself report its own message.
   const late = new Promise<FetchResult>((resolve) => {
@@ -72,5 +72,6 @@ export async function runProvider(
     return await Promise.race([answer, late]);
   } finally {
     clearTimeout(timer);
+    dispose();
   }
 }

@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadNotebookParser, normalizeSecretManager, secretManagerKey, type NotebookParser } from "../plugin/config.js";
 import { runProvider, createRegistry } from "../plugin/registry.js";
@@ -87,6 +88,13 @@ describe("provider registry", () => {
   it("missing provider names `provider`", async () => {
     const r = await runProvider(createRegistry(), { project_id: "p" }, ctx);
     expect(r.error).toMatch(/provider/);
+  });
+
+  it("leaves no listener on the long-lived close signal after each fetch (no leak per fetch)", async () => {
+    const lifetime = new AbortController();
+    const reg = createRegistry({ mem: { name: "mem", fetch: async (_c, c) => (c.signal.addEventListener("abort", () => undefined), { secrets: {}, source: "mem", fetchedAt: "", error: null }) } });
+    for (let i = 0; i < 50; i++) await runProvider(reg, { provider: "mem" }, { ...ctx, signal: lifetime.signal });
+    expect(getEventListeners(lifetime.signal, "abort")).toHaveLength(0);
   });
 
   it("custom providers: results checked, throws and hangs become failures", async () => {

@@ -1,5 +1,5 @@
 import type { FetchContext, FetchResult, SecretManagerConfig, SecretProvider } from "../types.js";
-import { deadlineMessage } from "../deadline.js";
+import { childController, deadlineMessage } from "../deadline.js";
 import { InfisicalThread } from "./infisical-thread.js";
 import type { WorkerAuth, WorkerReply } from "./infisical-worker.js";
 
@@ -162,9 +162,13 @@ export function createInfisicalProvider(options: InfisicalProviderOptions = {}):
         error,
       });
       if (closed) return done({}, "The Infisical provider is closed.");
-      const deadline = new AbortController();
-      const timer = setTimeout(() => deadline.abort(), ctx.timeoutMs);
-      const signal = AbortSignal.any([deadline.signal, ctx.signal]);
+      const { controller, dispose } = childController(ctx.signal);
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        controller.abort();
+      }, ctx.timeoutMs);
+      const signal = controller.signal;
       const stopped = new Promise<never>((_, reject) => {
         const onAbort = () => reject(signal.reason);
         if (signal.aborted) onAbort();
@@ -180,11 +184,12 @@ export function createInfisicalProvider(options: InfisicalProviderOptions = {}):
           const t = thread;
           thread = null;
           await t?.terminate();
-          return done({}, deadline.signal.aborted ? deadlineMessage(ctx.timeoutMs) : "The fetch was cancelled.");
+          return done({}, timedOut ? deadlineMessage(ctx.timeoutMs) : "The fetch was cancelled.");
         }
         return done({}, redactCredentials((error as Error).message, ctx.credentials));
       } finally {
         clearTimeout(timer);
+        dispose();
       }
     },
     async close() {
