@@ -42,6 +42,7 @@ export function createSecretManagerPlugin(options: SecretManagerPluginOptions): 
   const env = options.env ?? (process.env as Record<string, string | undefined>);
   const timeoutMs = options.fetchTimeoutMs ?? 20_000;
   const patterns = options.sensitivePatterns ?? [];
+  const reassert = options.reassertAfterCell ?? true;
   const source = options.credentials ?? process.env;
   const credentials: Readonly<Record<string, string | undefined>> = Object.freeze(
     Object.fromEntries(Object.entries(source).filter(([k]) => k.startsWith("INFISICAL_"))),
@@ -242,7 +243,7 @@ export function createSecretManagerPlugin(options: SecretManagerPluginOptions): 
     afterCellRun() {
       assertOpen();
       patcher.dropOverlay();
-      patcher.reassert();
+      if (reassert) patcher.reassert();
     },
 
     async refresh() {

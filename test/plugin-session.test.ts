@@ -201,6 +201,18 @@ describe("session env model", () => {
     }
   });
 
+  it("reassertAfterCell: false leaves a cell's change to a managed key alone", async () => {
+    await writeNotebook(dir, notebookToml());
+    const env: Record<string, string> = {};
+    const p = make(env, { reassertAfterCell: false });
+    await p.open();
+    p.beforeCellRun({ id: "a" });
+    env["API_HOST"] = "set by the cell";
+    p.afterCellRun({ id: "a" });
+    p.beforeCellRun({ id: "b" });
+    expect(env["API_HOST"]).toBe("set by the cell");
+  });
+
   it("close() restores the exact original env, credentials included", async () => {
     await writeNotebook(dir, notebookToml({ env: 'LOG_LEVEL = "info"\nHOME = "/elsewhere"' }));
     const original = { HOME: "/home/me", API_HOST: "kernel-host", ...identityCredentials(server) };
