@@ -52,6 +52,11 @@ export class EnvModel {
     return isSensitiveName(key, this.#patterns);
   }
 
+  /** A value that is a known secret (fetched, or typed under a sensitive name). */
+  isSecretValue(value: string): boolean {
+    return value !== "" && this.#secrets.has(value);
+  }
+
   #resolve(key: string): EnvEntry {
     const sensitive = this.isSensitive(key);
     const typed = this.manual.get(key);
@@ -128,7 +133,8 @@ export class EnvModel {
     for (const [key, e] of this.entries) {
       if (e.refused !== undefined) continue;
       if (e.value === undefined || e.value === "") out.push([key, ""]);
-      else out.push([key, e.sensitive || e.source !== "manual" ? MASKED : e.value]);
+      // A manual value equal to a secret (a copy of a fetched value) is hidden too.
+      else out.push([key, e.sensitive || e.source !== "manual" || this.isSecretValue(e.value) ? MASKED : e.value]);
     }
     return Object.fromEntries(out);
   }

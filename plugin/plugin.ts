@@ -206,6 +206,10 @@ export function createSecretManagerPlugin(options: SecretManagerPluginOptions): 
       watcher = await watchNotebook({
         file,
         onText: onFileText,
+        onError: (error) => {
+          configError = `notebook.toml could not be read: ${(error as NodeJS.ErrnoException).code ?? "error"}; keeping the last good configuration`;
+          emit({ type: "config-invalid", error: configError });
+        },
         // Empty or unparsable content may be a file caught mid-write: it is read once more.
         isComplete: (t) => t.trim() !== "" && !parse(t).syntaxError,
         ...(watchOpts.settleMs !== undefined ? { settleMs: watchOpts.settleMs } : {}),

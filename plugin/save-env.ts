@@ -6,8 +6,8 @@ import { ErrorCode, StrataSecretsError } from "./errors.js";
  * What a Runtime-panel save (`saveEnv`) means for the session values and for `[env]` on
  * disk (DESIGN §6): the marker keeps the current value, a key left out is removed, a new
  * value replaces and becomes manual. A fetched row saved unchanged stays fetched and is
- * not written (a key already declared on disk stays declared). Sensitive names are kept
- * in memory only and declared blank on disk.
+ * not written (a key already declared on disk stays declared). Sensitive names, and
+ * values equal to a known secret, are kept in memory only and declared blank on disk.
  */
 export function planEnvSave(input: Record<string, unknown>, model: EnvModel): { manual: Map<string, string>; disk: Map<string, string> } {
   if (!input || typeof input !== "object") throw new StrataSecretsError(ErrorCode.INVALID_ARGUMENT, "saveEnv: env must be an object of strings");
@@ -26,7 +26,8 @@ export function planEnvSave(input: Record<string, unknown>, model: EnvModel): { 
       if (typed !== undefined) manual.set(key, typed);
       continue;
     }
-    if (model.isSensitive(key)) {
+    // A copy of a secret under another name is kept in memory like a sensitive value.
+    if (model.isSensitive(key) || model.isSecretValue(value)) {
       if (value !== "") manual.set(key, value);
       disk.set(key, "");
     } else {

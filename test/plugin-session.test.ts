@@ -73,6 +73,19 @@ describe("session env model", () => {
     expect(p.status().fetchedAt).toMatch(/Z$/);
   });
 
+  it("a manual copy of a fetched value is hidden, kept in memory and never written", async () => {
+    await writeNotebook(dir, notebookToml());
+    const env: Record<string, string> = {};
+    const p = make(env);
+    await p.open();
+    await p.saveEnv({ ...p.maskedEnv(), DB_COPY: CANARY.db });
+    expect(p.maskedEnv()["DB_COPY"]).toBe(MASKED);
+    expect(await readFile(join(dir, "notebook.toml"), "utf8")).toContain('DB_COPY = ""');
+    p.beforeCellRun({ id: "c" });
+    expect(env["DB_COPY"]).toBe(CANARY.db);
+    expect(row(p, "DB_COPY")?.source).toBe("manual");
+  });
+
   it("a non-empty manual value beats the fetched one and stays manual", async () => {
     await writeNotebook(dir, notebookToml({ env: 'API_HOST = "localhost"' }));
     const env: Record<string, string> = {};
