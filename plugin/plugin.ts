@@ -24,7 +24,6 @@ function checkOptions(options: SecretManagerPluginOptions): void {
   if (options.onEvent !== undefined && typeof options.onEvent !== "function") throw new TypeError("createSecretManagerPlugin: `onEvent` must be a function");
 }
 
-
 /**
  * Creates the plugin for one notebook. Nothing happens until `open()`.
  * @example
@@ -279,10 +278,12 @@ export function createSecretManagerPlugin(options: SecretManagerPluginOptions): 
       if (closed) return;
       watcher?.markHandled(text);
       model.manual = manual;
-      notebook.apply(text);
+      // The edit may have landed on content someone else changed meanwhile: take all of it.
+      const outcome = notebook.apply(text);
       model.disk = notebook.env;
       model.recompute();
       emit({ type: "env-saved", written });
+      if (outcome.secretManagerChanged) await scheduleFetch(true);
     },
 
     async saveSecretManagerConfig(config: SecretManagerConfig | null) {
