@@ -135,6 +135,23 @@ describe("infisical provider", () => {
     expect(server.requests.some((q) => q.status === 500)).toBe(true);
   });
 
+  it("recovers from a dropped connection through the SDK's own network retry (not ours)", async () => {
+    await fetchWith(base, identityCredentials(server));
+    server.faults.dropNext = 1;
+    const r = await fetchWith(base, identityCredentials(server));
+    expect(r.error).toBeNull();
+    expect(server.lists()).toBe(3);
+  });
+
+  it("recovers from a cloud-style 429 through the SDK's own retry", async () => {
+    await server.close();
+    server = await startFixture({ rateLimit: { limit: 1, windowMs: 300, answer: 429 } });
+    expect((await fetchWith(base, identityCredentials(server))).error).toBeNull();
+    const r = await fetchWith(base, identityCredentials(server));
+    expect(r.error).toBeNull();
+    expect(server.requests.some((q) => q.status === 429)).toBe(true);
+  });
+
   it.each([
     ["an unknown project (404)", { ...base, project_id: "00000000-0000-0000-0000-000000000000" }, 404, /Project not found/],
     ["a project without access (403)", { ...base, project_id: "acb4e9e0-170f-413e-8a31-4c555033f4c2" }, 403, /not allowed/],
