@@ -63,8 +63,7 @@ export type PluginEvent =
   | { type: "fetch-started"; provider: string }
   | { type: "secrets-fetched"; provider: string; fetchedAt: string; added: string[]; removed: string[]; changed: string[] }
   | { type: "fetch-failed"; provider: string | null; error: string }
-  | { type: "env-saved"; written: boolean }
-  | { type: "hook-error"; hook: string; error: string };
+  | { type: "env-saved"; written: boolean };
 
 export interface WatchOptions {
   /** chokidar polling (network drives, containers). */
