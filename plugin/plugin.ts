@@ -215,8 +215,10 @@ export function createSecretManagerPlugin(options: SecretManagerPluginOptions): 
         ...(watchOpts.usePolling !== undefined ? { usePolling: watchOpts.usePolling } : {}),
         ...(watchOpts.interval !== undefined ? { interval: watchOpts.interval } : {}),
       });
+      if (closed) return; // close() closes the watcher once open() has settled
       watcher.markHandled(text === "" ? null : text);
       await watcher.ready;
+      if (closed) return;
       // A save between the first read and the watcher being ready would be lost otherwise.
       const now = await readFile(file, "utf8").catch(() => "");
       if (now !== text) {
@@ -312,6 +314,8 @@ export function createSecretManagerPlugin(options: SecretManagerPluginOptions): 
         closed = true;
         fetches.stop();
         lifetime.abort();
+        // An open() still under way stops at its next step (its fetch was just aborted).
+        await Promise.allSettled([opening]);
         await watcher?.close();
         await Promise.allSettled([...registry.values()].map((p) => p.close?.()));
         patcher.restoreAll();

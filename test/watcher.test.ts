@@ -184,23 +184,30 @@ for (const usePolling of [false, true]) {
 }
 
 describe("process exit", () => {
-  it("a Node process exits by itself after close(), even after a fetch", async () => {
+  it.each([
+    ["after a fetch", "await p.open();\n      if (p.status().error) throw new Error(p.status().error);\n      await p.close();"],
+    // config-reloaded is emitted by open() just before it starts the watcher.
+    ["when close() comes while open() is under way", "await p.open();\n      await closing;"],
+  ])("a Node process exits by itself after close(), %s", async (name, body) => {
     const server = await startFixture();
     const { dir, cleanup } = await tempDir();
     await writeNotebook(dir, notebookToml());
     const script = `
       import { createSecretManagerPlugin } from ${JSON.stringify(new URL("../plugin/index.ts", import.meta.url).href)};
-      const p = createSecretManagerPlugin({ notebookDir: ${JSON.stringify(dir)}, env: {}, credentials: ${JSON.stringify(identityCredentials(server))} });
-      await p.open();
-      if (p.status().error) throw new Error(p.status().error);
-      await p.close();
+      let closing;
+      const p = createSecretManagerPlugin({ notebookDir: ${JSON.stringify(dir)}, env: {}, credentials: ${JSON.stringify(identityCredentials(server))},
+        onEvent: (e) => { if (${JSON.stringify(name.startsWith("when"))} && e.type === "config-reloaded") closing = p.close(); } });
+      ${body}
       console.log("closed");
     `;
     const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    // A process kept alive by a leaked handle is killed, so the test fails instead of hanging.
+    const killer = setTimeout(() => child.kill("SIGKILL"), 15_000);
     const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    clearTimeout(killer);
     try {
       expect(out).toContain("closed");
       expect(code).toBe(0);
