@@ -37,7 +37,23 @@ export async function benchCellCost(): Promise<Row[]> {
     );
   }
 
-  // (b) one key rotated on the server, fetched, then the next beforeCellRun (timed alone)
+  // (b0) the normal flow: cells end with afterCellRun, a rotation fetched between cells is
+  // applied at once, and the next beforeCellRun (timed alone) has nothing left to do.
+  plugin.afterCellRun(cell);
+  const rotatedIdle: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    server.store.setSecret(PROJECT, "dev", "/", `BENCH_KEY_${i % KEYS}`, `idle-${i}`);
+    await plugin.refresh();
+    const start = process.hrtime.bigint();
+    plugin.beforeCellRun(cell);
+    rotatedIdle.push(Number(process.hrtime.bigint() - start) / 1000);
+    if (process.env[`BENCH_KEY_${i % KEYS}`] !== `idle-${i}`) throw new Error("bench: rotation not applied");
+    plugin.afterCellRun(cell);
+  }
+
+  // (b) the path where beforeCellRun itself applies the rotation: no afterCellRun since
+  // the last cell (a host that skips it, or a change that landed during the cell).
+  plugin.beforeCellRun(cell);
   const rotated: number[] = [];
   for (let i = 0; i < 200; i++) {
     server.store.setSecret(PROJECT, "dev", "/", `BENCH_KEY_${i % KEYS}`, `rotated-${i}`);
@@ -83,8 +99,9 @@ export async function benchCellCost(): Promise<Row[]> {
   return [
     { group: "beforeCellRun", name: "baseline: assign all 1,000 keys into process.env", unit: "µs", ...c },
     { group: "beforeCellRun", name: "1,000 fetched keys, nothing changed", unit: "µs", ...a, baseline: c.median, ratio: c.median / a.median, target: "<= 2 µs, >= 100x the baseline", pass: a.median <= 2 && c.median / a.median >= 100 },
-    { group: "beforeCellRun", name: "one key rotated, right after a real fetch (cold)", unit: "µs", ...b, baseline: c.median, ratio: c.median / b.median, target: "<= 20 µs", pass: b.median <= 20 },
-    { group: "beforeCellRun", name: "one key rotated, in-memory provider (warm)", unit: "µs", ...stats(rotatedWarm), baseline: c.median, ratio: c.median / stats(rotatedWarm).median, target: "<= 20 µs", pass: stats(rotatedWarm).median <= 20 },
+    { group: "beforeCellRun", name: "one key rotated between cells (applied when fetched)", unit: "µs", ...stats(rotatedIdle), baseline: c.median, ratio: c.median / stats(rotatedIdle).median, target: "<= 20 µs", pass: stats(rotatedIdle).median <= 20 },
+    { group: "beforeCellRun", name: "one key rotated, applied by beforeCellRun, after a real fetch (cold)", unit: "µs", ...b, baseline: c.median, ratio: c.median / b.median, target: "<= 20 µs", pass: b.median <= 20 },
+    { group: "beforeCellRun", name: "one key rotated, applied by beforeCellRun, in-memory provider (warm)", unit: "µs", ...stats(rotatedWarm), baseline: c.median, ratio: c.median / stats(rotatedWarm).median, target: "<= 20 µs", pass: stats(rotatedWarm).median <= 20 },
     { group: "beforeCellRun", name: "afterCellRun, 1,000 keys (re-asserts managed values)", unit: "µs", ...stats(after), note: "per cell end; reads every managed key once" },
   ];
 }

@@ -91,6 +91,15 @@ export function createSecretManagerPlugin(options: SecretManagerPluginOptions): 
 
   const mask = (text: string) => currentMasker().mask(text).text;
 
+  // Between cells (once the kernel has run one), a change is applied to the env as soon
+  // as it is known, so the next beforeCellRun has nothing left to do. During a cell the
+  // env stays as it was; the change lands at the next beforeCellRun.
+  let cellsStarted = false;
+  let inCell = false;
+  function remerge(): void {
+    if (model.recompute() && cellsStarted && !inCell && !closed) patcher.sync(model);
+  }
+
   function assertOpen(): void {
     if (closed) throw new StrataSecretsError(ErrorCode.ALREADY_CLOSED, "The secret manager plugin is closed");
   }
@@ -111,7 +120,7 @@ export function createSecretManagerPlugin(options: SecretManagerPluginOptions): 
         model.fetched = null;
         model.provider = null;
         model.stale = false;
-        model.recompute();
+        remerge();
       }
       fetchError = null;
       fetchedAt = null;
@@ -133,7 +142,7 @@ export function createSecretManagerPlugin(options: SecretManagerPluginOptions): 
       model.fetched = next;
       model.provider = result.source;
       model.stale = false;
-      model.recompute();
+      remerge();
       fetchError = null;
       fetchedAt = result.fetchedAt;
       fetchedGeneration = generation;
@@ -147,7 +156,7 @@ export function createSecretManagerPlugin(options: SecretManagerPluginOptions): 
       } else {
         model.stale = model.fetched !== null;
       }
-      model.recompute();
+      remerge();
       fetchError = mask(result.error);
       emit({ type: "fetch-failed", provider: config.provider ?? null, error: fetchError });
     }
@@ -175,7 +184,7 @@ export function createSecretManagerPlugin(options: SecretManagerPluginOptions): 
     if (outcome.invalid) return false;
     if (outcome.envChanged) {
       model.disk = notebook.env;
-      model.recompute();
+      remerge();
     }
     if (outcome.secretManagerChanged || outcome.envChanged) {
       emit({ type: "config-reloaded", secretManagerChanged: outcome.secretManagerChanged, envChanged: outcome.envChanged });
@@ -240,6 +249,8 @@ export function createSecretManagerPlugin(options: SecretManagerPluginOptions): 
 
     beforeCellRun(cell) {
       assertOpen();
+      cellsStarted = true;
+      inCell = true;
       patcher.sync(model);
       const overlay = notebook.cellEnv.get(cell.id);
       if (overlay) patcher.applyOverlay(overlay, patterns);
@@ -247,8 +258,10 @@ export function createSecretManagerPlugin(options: SecretManagerPluginOptions): 
 
     afterCellRun() {
       assertOpen();
+      inCell = false;
       patcher.dropOverlay();
       if (reassert) patcher.reassert();
+      patcher.sync(model);
     },
 
     async refresh() {
@@ -283,7 +296,7 @@ export function createSecretManagerPlugin(options: SecretManagerPluginOptions): 
       // The edit may have landed on content someone else changed meanwhile: take all of it.
       const outcome = notebook.apply(text);
       model.disk = notebook.env;
-      model.recompute();
+      remerge();
       emit({ type: "env-saved", written });
       if (outcome.secretManagerChanged) await scheduleFetch(true);
     },

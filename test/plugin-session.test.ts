@@ -113,6 +113,23 @@ describe("session env model", () => {
     expect(row(p, "API_HOST")?.source).toBe("manual");
   });
 
+  it("between cells a rotation is applied at once; during a cell it waits for the cell to end", async () => {
+    await writeNotebook(dir, notebookToml());
+    const env: Record<string, string> = {};
+    const p = make(env);
+    await p.open();
+    expect(env["OPENAI_API_KEY"]).toBeUndefined(); // nothing is touched before the first cell
+    p.beforeCellRun({ id: "a" });
+    server.store.setSecret(PROJECT, "dev", "/", "OPENAI_API_KEY", CANARY.rotated);
+    await p.refresh();
+    expect(env["OPENAI_API_KEY"]).toBe(CANARY.openai); // a running cell keeps a stable env
+    p.afterCellRun({ id: "a" });
+    expect(env["OPENAI_API_KEY"]).toBe(CANARY.rotated);
+    server.store.setSecret(PROJECT, "dev", "/", "OPENAI_API_KEY", CANARY.openai);
+    await p.refresh();
+    expect(env["OPENAI_API_KEY"]).toBe(CANARY.openai); // idle: applied right away
+  });
+
   it("a fetch error is surfaced and the env is left as it was", async () => {
     await writeNotebook(dir, notebookToml({ projectId: "00000000-0000-0000-0000-000000000000" }));
     const env: Record<string, string> = { OPENAI_API_KEY: "kernel-own" };
