@@ -1,6 +1,5 @@
-import { startInfisicalServer } from "../fixtures/infisical-server/index.js";
-import { createSecretManagerPlugin } from "../plugin/index.js";
-import { notebook, stats, tempNotebook, type Row } from "./lib.js";
+import { createSecretManagerPlugin, type SecretManagerPlugin } from "../plugin/index.js";
+import { benchSession, stats, type Row } from "./lib.js";
 
 const PROJECT = "bench-cells";
 const KEYS = 1_000;
@@ -15,10 +14,8 @@ function nsPerCall(fn: () => void, calls: number): number {
 export async function benchCellCost(): Promise<Row[]> {
   const secrets: Record<string, string> = {};
   for (let i = 0; i < KEYS; i++) secrets[`BENCH_KEY_${i}`] = `value-${i}-${"x".repeat(24)}`;
-  const server = await startInfisicalServer({ projects: [{ id: PROJECT, secrets: { dev: { "/": secrets } } }], identities: [{ clientId: "c", clientSecret: "s" }] });
-  const nb = await tempNotebook(notebook("/", PROJECT));
-  const plugin = createSecretManagerPlugin({ notebookDir: nb.dir, watch: false, credentials: { INFISICAL_HOST: server.url, INFISICAL_CLIENT_ID: "c", INFISICAL_CLIENT_SECRET: "s" } });
-  await plugin.open();
+  const session = await benchSession(PROJECT, { dev: { "/": secrets } }, { watch: false, env: process.env });
+  const { server, plugin } = session;
   const cell = { id: "cell" };
   plugin.beforeCellRun(cell);
 
@@ -37,38 +34,38 @@ export async function benchCellCost(): Promise<Row[]> {
     );
   }
 
-  // (b0) the normal flow: cells end with afterCellRun, a rotation fetched between cells is
-  // applied at once, and the next beforeCellRun (timed alone) has nothing left to do.
-  plugin.afterCellRun(cell);
-  const rotatedIdle: number[] = [];
-  for (let i = 0; i < 200; i++) {
-    server.store.setSecret(PROJECT, "dev", "/", `BENCH_KEY_${i % KEYS}`, `idle-${i}`);
-    await plugin.refresh();
-    const start = process.hrtime.bigint();
-    plugin.beforeCellRun(cell);
-    rotatedIdle.push(Number(process.hrtime.bigint() - start) / 1000);
-    if (process.env[`BENCH_KEY_${i % KEYS}`] !== `idle-${i}`) throw new Error("bench: rotation not applied");
-    plugin.afterCellRun(cell);
+  /** Rotates one key per round, fetches it, then times beforeCellRun alone (µs). */
+  async function rotations(p: SecretManagerPlugin, rounds: number, rotate: (key: string, value: string) => void, endCells: boolean): Promise<number[]> {
+    const out: number[] = [];
+    for (let i = 0; i < rounds; i++) {
+      const key = `BENCH_KEY_${i % KEYS}`;
+      rotate(key, `rotated-${rounds}-${i}`);
+      await p.refresh();
+      const start = process.hrtime.bigint();
+      p.beforeCellRun(cell);
+      out.push(Number(process.hrtime.bigint() - start) / 1000);
+      if (process.env[key] !== `rotated-${rounds}-${i}`) throw new Error("bench: rotation not applied");
+      if (endCells) p.afterCellRun(cell);
+    }
+    return out;
   }
+  const onServer = (key: string, value: string) => server.store.setSecret(PROJECT, "dev", "/", key, value);
+
+  // (b0) the normal flow: cells end with afterCellRun, a rotation fetched between cells is
+  // applied at once, and the next beforeCellRun has nothing left to do.
+  plugin.afterCellRun(cell);
+  const rotatedIdle = await rotations(plugin, 200, onServer, true);
 
   // (b) the path where beforeCellRun itself applies the rotation: no afterCellRun since
   // the last cell (a host that skips it, or a change that landed during the cell).
   plugin.beforeCellRun(cell);
-  const rotated: number[] = [];
-  for (let i = 0; i < 200; i++) {
-    server.store.setSecret(PROJECT, "dev", "/", `BENCH_KEY_${i % KEYS}`, `rotated-${i}`);
-    await plugin.refresh();
-    const start = process.hrtime.bigint();
-    plugin.beforeCellRun(cell);
-    rotated.push(Number(process.hrtime.bigint() - start) / 1000);
-    if (process.env[`BENCH_KEY_${i % KEYS}`] !== `rotated-${i}`) throw new Error("bench: rotation not applied");
-  }
+  const rotated = await rotations(plugin, 201, onServer, false);
 
   // (b') the same through an in-memory provider: no network I/O between the rotation and the
   // timed call, so caches are warm; the cost is the plugin's own plus one process.env write.
   const memSecrets = new Map(Object.entries(secrets));
   const mem = createSecretManagerPlugin({
-    notebookDir: nb.dir,
+    notebookDir: session.dir,
     watch: false,
     env: process.env,
     providers: { infisical: { name: "infisical", fetch: async () => ({ secrets: Object.fromEntries(memSecrets), source: "infisical", fetchedAt: new Date().toISOString(), error: null }) } },
@@ -76,14 +73,7 @@ export async function benchCellCost(): Promise<Row[]> {
   await plugin.close();
   await mem.open();
   mem.beforeCellRun(cell);
-  const rotatedWarm: number[] = [];
-  for (let i = 0; i < 2_000; i++) {
-    memSecrets.set(`BENCH_KEY_${i % KEYS}`, `warm-${i}`);
-    await mem.refresh();
-    const start = process.hrtime.bigint();
-    mem.beforeCellRun(cell);
-    rotatedWarm.push(Number(process.hrtime.bigint() - start) / 1000);
-  }
+  const rotatedWarm = await rotations(mem, 2_000, (k, v) => memSecrets.set(k, v), false);
 
   // afterCellRun: drops the overlay and checks every managed key (informational)
   const after: number[] = [];
@@ -91,8 +81,7 @@ export async function benchCellCost(): Promise<Row[]> {
 
   await mem.close();
   for (const k of Object.keys(secrets)) delete process.env[k];
-  await server.close();
-  await nb.cleanup();
+  await session.close();
   const a = stats(unchanged);
   const c = stats(baseline);
   const b = stats(rotated);

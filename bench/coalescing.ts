@@ -1,7 +1,5 @@
 import { writeFile } from "node:fs/promises";
-import { startInfisicalServer } from "../fixtures/infisical-server/index.js";
-import { createSecretManagerPlugin } from "../plugin/index.js";
-import { notebook, tempNotebook, until, type Row } from "./lib.js";
+import { benchSession, notebook, until, type Row } from "./lib.js";
 
 const PROJECT = "bench-coalesce";
 
@@ -11,18 +9,13 @@ const count = (group: string, name: string, n: number, target: string, pass: boo
 
 /** Concurrent refreshes, sequential refreshes and bursts of saves, counted by the server. */
 export async function benchCoalescing(): Promise<Row[]> {
-  const server = await startInfisicalServer({ projects: [{ id: PROJECT, secrets: { dev: { "/": { A: "1" }, "/b": { B: "2" } } } }], identities: [{ clientId: "c", clientSecret: "s" }] });
-  const nb = await tempNotebook(notebook("/", PROJECT));
   let fetched = 0;
-  const plugin = createSecretManagerPlugin({
-    notebookDir: nb.dir,
-    env: {},
-    credentials: { INFISICAL_HOST: server.url, INFISICAL_CLIENT_ID: "c", INFISICAL_CLIENT_SECRET: "s" },
+  const session = await benchSession(PROJECT, { dev: { "/": { A: "1" }, "/b": { B: "2" } } }, {
     onEvent: (e) => {
       if (e.type === "secrets-fetched" || e.type === "fetch-failed") fetched++;
     },
   });
-  await plugin.open();
+  const { server, plugin } = session;
   const rows: Row[] = [];
 
   server.faults.latencyMs = 20;
@@ -39,15 +32,13 @@ export async function benchCoalescing(): Promise<Row[]> {
   const before = fetched;
   const start = Date.now();
   for (let i = 0; i < 100; i++) {
-    await writeFile(nb.file, notebook(i % 2 === 0 ? "/b" : "/", PROJECT, `I = "${i}"`));
+    await writeFile(session.file, notebook(i % 2 === 0 ? "/b" : "/", PROJECT, `I = "${i}"`));
     const next = start + ((i + 1) * 1000) / 100;
     while (Date.now() < next) await new Promise((r) => setTimeout(r, 1));
   }
   await until(() => !plugin.status().fetching && Date.now() > start + 1_200);
   rows.push(count("coalescing", "100 saves of [secret_manager] in 1 s -> list requests", server.lists() - lists, "far fewer than 100", server.lists() - lists < 100, `fetch events: ${fetched - before}`));
 
-  await plugin.close();
-  await server.close();
-  await nb.cleanup();
+  await session.close();
   return rows;
 }

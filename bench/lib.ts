@@ -1,6 +1,8 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { startInfisicalServer, type InfisicalServer, type ProjectSecrets } from "../fixtures/infisical-server/index.js";
+import { createSecretManagerPlugin, type SecretManagerPlugin, type SecretManagerPluginOptions } from "../plugin/index.js";
 
 export interface Row {
   group: string;
@@ -50,4 +52,35 @@ export function fmt(value: number, unit: string): string {
   if (unit === "µs" || unit === "ns") return value < 10 ? value.toFixed(3) : value.toFixed(1);
   if (unit === "MB/s") return value < 10 ? value.toFixed(2) : value.toFixed(0);
   return Number.isInteger(value) ? String(value) : value.toFixed(2);
+}
+
+export interface BenchSession {
+  server: InfisicalServer;
+  dir: string;
+  file: string;
+  plugin: SecretManagerPlugin;
+  credentials: Record<string, string>;
+  /** Closes the plugin (if still open), the server and removes the notebook. */
+  close(): Promise<void>;
+}
+
+/** A fixture server with one project and identity, a temp notebook on path "/", an open plugin. */
+export async function benchSession(projectId: string, secrets: ProjectSecrets, options: Partial<SecretManagerPluginOptions> = {}): Promise<BenchSession> {
+  const server = await startInfisicalServer({ projects: [{ id: projectId, secrets }], identities: [{ clientId: "bench", clientSecret: "bench-secret" }] });
+  const nb = await tempNotebook(notebook("/", projectId));
+  const credentials = { INFISICAL_HOST: server.url, INFISICAL_CLIENT_ID: "bench", INFISICAL_CLIENT_SECRET: "bench-secret" };
+  const plugin = createSecretManagerPlugin({ notebookDir: nb.dir, env: {}, credentials, ...options });
+  await plugin.open();
+  return {
+    server,
+    dir: nb.dir,
+    file: nb.file,
+    plugin,
+    credentials,
+    async close() {
+      await plugin.close();
+      await server.close();
+      await nb.cleanup();
+    },
+  };
 }

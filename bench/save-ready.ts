@@ -1,35 +1,25 @@
 import { writeFile } from "node:fs/promises";
 import { watch } from "chokidar";
-import { startInfisicalServer } from "../fixtures/infisical-server/index.js";
-import { createSecretManagerPlugin } from "../plugin/index.js";
-import { notebook, stats, tempNotebook, until, type Row } from "./lib.js";
+import { benchSession, notebook, stats, until, type Row } from "./lib.js";
 
 const PROJECT = "bench-project";
 
 /** Save of [secret_manager] -> the plugin's secrets-fetched event for that path. */
 export async function benchSaveToReady(iterations = 50): Promise<Row[]> {
-  const server = await startInfisicalServer({
-    projects: [{ id: PROJECT, secrets: { dev: { "/": { A: "root-a", B: "root-b" }, "/app": { A: "app-a", C: "app-c" } } } }],
-    identities: [{ clientId: "bench", clientSecret: "bench-secret" }],
-  });
-  const nb = await tempNotebook(notebook("/", PROJECT));
   let fetches = 0;
-  const plugin = createSecretManagerPlugin({
-    notebookDir: nb.dir,
-    env: {},
-    credentials: { INFISICAL_HOST: server.url, INFISICAL_CLIENT_ID: "bench", INFISICAL_CLIENT_SECRET: "bench-secret" },
+  const session = await benchSession(PROJECT, { dev: { "/": { A: "root-a", B: "root-b" }, "/app": { A: "app-a", C: "app-c" } } }, {
     onEvent: (e) => {
       if (e.type === "secrets-fetched") fetches++;
     },
   });
-  await plugin.open();
+  const { plugin, file } = session;
   const saves: number[] = [];
   const refreshes: number[] = [];
   try {
     for (let i = 0; i < iterations + 5; i++) {
       const before = fetches;
       const start = performance.now();
-      await writeFile(nb.file, notebook(i % 2 === 0 ? "/app" : "/", PROJECT));
+      await writeFile(file, notebook(i % 2 === 0 ? "/app" : "/", PROJECT));
       await until(() => fetches > before);
       if (i >= 5) saves.push(performance.now() - start);
       const r = performance.now();
@@ -46,20 +36,19 @@ export async function benchSaveToReady(iterations = 50): Promise<Row[]> {
 
   // Comparison: chokidar's awaitWriteFinish defaults (what a plain watcher would use).
   const awf: number[] = [];
-  const watcher = watch(nb.file, { awaitWriteFinish: true, ignoreInitial: true });
+  const watcher = watch(file, { awaitWriteFinish: true, ignoreInitial: true });
   await new Promise<void>((r) => watcher.once("ready", () => r()));
   let events = 0;
   watcher.on("change", () => events++);
   for (let i = 0; i < 10; i++) {
     const before = events;
     const start = performance.now();
-    await writeFile(nb.file, notebook(i % 2 === 0 ? "/x" : "/", PROJECT));
+    await writeFile(file, notebook(i % 2 === 0 ? "/x" : "/", PROJECT));
     await until(() => events > before);
     awf.push(performance.now() - start);
   }
   await watcher.close();
-  await server.close();
-  await nb.cleanup();
+  await session.close();
   const fetchFloor = stats(refreshes);
   const awfStats = stats(awf);
   const s = stats(saves);

@@ -1,6 +1,5 @@
-import { startInfisicalServer } from "../fixtures/infisical-server/index.js";
-import { createSecretManagerPlugin, MASKED } from "../plugin/index.js";
-import { notebook, tempNotebook, type Row } from "./lib.js";
+import { MASKED } from "../plugin/index.js";
+import { benchSession, type Row } from "./lib.js";
 
 const PROJECT = "bench-soak";
 
@@ -14,10 +13,8 @@ const resources = () => process.getActiveResourcesInfo().filter((r) => r !== "TT
 
 /** 10,000 reload cycles: a save that re-merges, with a fetch every 10th. */
 export async function benchSoak(cycles = 10_000): Promise<Row[]> {
-  const server = await startInfisicalServer({ projects: [{ id: PROJECT, secrets: { dev: { "/": { A_KEY: "a-secret-value", B: "b" }, "/x": { C_TOKEN: "c-secret-value" } } } }], identities: [{ clientId: "c", clientSecret: "s" }] });
-  const nb = await tempNotebook(notebook("/", PROJECT));
-  const plugin = createSecretManagerPlugin({ notebookDir: nb.dir, env: {}, ...(process.env["SOAK_NOWATCH"] ? { watch: false } : {}), credentials: { INFISICAL_HOST: server.url, INFISICAL_CLIENT_ID: "c", INFISICAL_CLIENT_SECRET: "s" } });
-  await plugin.open();
+  const session = await benchSession(PROJECT, { dev: { "/": { A_KEY: "a-secret-value", B: "b" }, "/x": { C_TOKEN: "c-secret-value" } } });
+  const { server, plugin } = session;
   // Warm up, then measure.
   for (let i = 0; i < 200; i++) await plugin.saveEnv({ LOG_LEVEL: `w${i}` });
   const heapBefore = heapAfterGc();
@@ -42,9 +39,7 @@ export async function benchSoak(cycles = 10_000): Promise<Row[]> {
   const resAfter = resources();
   const resList = process.getActiveResourcesInfo().join(", ");
   const lists = server.lists();
-  await plugin.close();
-  await server.close();
-  await nb.cleanup();
+  await session.close();
   const growthMb = (heapAfter - heapBefore) / (1024 * 1024);
   const one = (name: string, unit: string, v: number, extra: Partial<Row> = {}): Row => ({ group: "soak", name, unit, min: v, median: v, p95: v, max: v, ...extra });
   return [

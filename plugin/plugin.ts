@@ -6,7 +6,7 @@ import { watchNotebook, type NotebookWatcher } from "../watchers/notebook-watche
 import { EnvModel } from "./env-model.js";
 import { EnvPatcher } from "./env-patcher.js";
 import { ErrorCode, StrataSecretsError } from "./errors.js";
-import { loadNotebookParser } from "./config.js";
+import { loadNotebookParser, type ParsedNotebook } from "./config.js";
 import { NotebookState } from "./notebook-state.js";
 import { createRegistry, runProvider } from "./registry.js";
 import { planEnvSave } from "./save-env.js";
@@ -198,7 +198,10 @@ export function createSecretManagerPlugin(options: SecretManagerPluginOptions): 
   }
 
   async function open(): Promise<void> {
-    const parse = await loadNotebookParser();
+    const parseText = await loadNotebookParser();
+    // The watcher's completeness check and the reload parse the same text: parse it once.
+    let memo: { text: string; parsed: ParsedNotebook } | null = null;
+    const parse = (text: string) => (memo?.text === text ? memo.parsed : (memo = { text, parsed: parseText(text) }).parsed);
     notebook = new NotebookState(parse);
     let text = "";
     try {
