@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -68,7 +67,8 @@ describe.runIf(available)("Runtime panel in headless Chromium", () => {
     expect(await page.locator(".badge.fetched").allTextContents()).toEqual(["INFISICAL", "INFISICAL", "INFISICAL"]);
     expect(await page.locator('tr[data-key="OPENAI_API_KEY"] input.val').getAttribute("type")).toBe("password");
     // Readable at 360 px: nothing wider than the viewport.
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    // Page-side expressions are strings: this test compiles without the DOM library.
+    expect(await page.evaluate<number>("document.documentElement.scrollWidth")).toBeLessThanOrEqual(360);
 
     // Save a new [secret_manager] path from the form, using the keyboard for the button.
     await page.fill("#path", "/app");
@@ -85,7 +85,7 @@ describe.runIf(available)("Runtime panel in headless Chromium", () => {
     const before = await page.getAttribute("#sm-status", "data-fetched-at");
     server.store.setSecret(PROJECT, "dev", "/app", "APP_SECRET", CANARY.rotated);
     await page.click("#refresh");
-    await page.waitForFunction((b) => document.getElementById("sm-status")!.dataset["fetchedAt"] !== b, before);
+    await page.waitForFunction(`document.getElementById("sm-status").dataset.fetchedAt !== ${JSON.stringify(before)}`);
     plugin.beforeCellRun({ id: "check" });
     expect(process.env["APP_SECRET"]).toBe(CANARY.rotated);
 
@@ -102,7 +102,7 @@ describe.runIf(available)("Runtime panel in headless Chromium", () => {
     await page.waitForSelector('tr[data-key="WEBHOOK_TOKEN"] .badge');
 
     await page.screenshot({ path: join(shots, "panel.png"), fullPage: true });
-    const dom = await page.evaluate(() => document.documentElement.outerHTML + document.body.innerText);
+    const dom = await page.evaluate<string>("document.documentElement.outerHTML + document.body.innerText");
     expect(canariesIn(dom, ["typed-in-browser-123"])).toEqual([]);
     expect(canariesIn(bodies.join("\n"), ["typed-in-browser-123"])).toEqual([]);
     expect(existsSync(join(shots, "panel.png"))).toBe(true);
