@@ -33,6 +33,14 @@ export interface SecretProvider {
   close?(): Promise<void>;
 }
 
+/** Options of the built-in Infisical provider (`createInfisicalProvider`). */
+export interface InfisicalProviderOptions {
+  /** First back-off delay before retrying a 5xx, ms (default 1,000). */
+  retryMinTimeoutMs?: number;
+  /** Retries of a 5xx answer (default 2). */
+  retries?: number;
+}
+
 /** One env row as the Runtime panel shows it. Never carries a value. */
 export interface EnvRow {
   key: string;

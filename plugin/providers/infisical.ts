@@ -1,4 +1,4 @@
-import type { FetchContext, FetchResult, SecretManagerConfig, SecretProvider } from "../types.js";
+import type { FetchContext, FetchResult, InfisicalProviderOptions, SecretManagerConfig, SecretProvider } from "../types.js";
 import { childController, deadlineMessage } from "../deadline.js";
 import { InfisicalThread } from "./infisical-thread.js";
 import type { WorkerAuth, WorkerReply } from "./infisical-worker.js";
@@ -9,13 +9,6 @@ export const NO_CREDENTIALS_MESSAGE =
   "No Infisical credentials in the process environment. Set either INFISICAL_CLIENT_ID + " +
   "INFISICAL_CLIENT_SECRET (Machine Identity / Universal Auth, recommended) or " +
   "INFISICAL_TOKEN (service token, legacy) in the shell that launched Strata.";
-
-export interface InfisicalProviderOptions {
-  /** First back-off delay before retrying a 5xx, ms (default 1,000). */
-  retryMinTimeoutMs?: number;
-  /** Retries of a 5xx answer (default 2). */
-  retries?: number;
-}
 
 /** HTTP status in an SDK error message: `[StatusCode=N]` or `Request failed with status N`. */
 export function statusOf(message: string): number | null {
