@@ -7,7 +7,7 @@ import type { InfisicalServer } from "../fixtures/infisical-server/index.js";
 import { createKernel, type Kernel } from "../kernel/kernel.js";
 import { startPanel, type Panel } from "../kernel/panel/server.js";
 import { createSecretManagerPlugin, type SecretManagerPlugin } from "../plugin/index.js";
-import { CANARY, canariesIn, canaryFilesUnder, identityCredentials, notebookToml, PROJECT, startFixture, tempDir, writeNotebook } from "./helpers.js";
+import { CANARY, canariesIn, canaryFilesUnder, identityCredentials, notebookToml, PROJECT, startFixture, tempDir, waitFor, writeNotebook } from "./helpers.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const CELLS = '[[cells]]\nid = "show"\nfile = "show.js"\n';
@@ -85,7 +85,8 @@ describe.runIf(available)("Runtime panel in headless Chromium", () => {
     const before = await page.getAttribute("#sm-status", "data-fetched-at");
     server.store.setSecret(PROJECT, "dev", "/app", "APP_SECRET", CANARY.rotated);
     await page.click("#refresh");
-    await page.waitForFunction(`document.getElementById("sm-status").dataset.fetchedAt !== ${JSON.stringify(before)}`);
+    // (The page's CSP forbids eval, so poll from here rather than with a string predicate.)
+    await waitFor(async () => (await page.getAttribute("#sm-status", "data-fetched-at")) !== before, 8_000, "a newer fetch time");
     plugin.beforeCellRun({ id: "check" });
     expect(process.env["APP_SECRET"]).toBe(CANARY.rotated);
 
