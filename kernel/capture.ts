@@ -1,8 +1,7 @@
 import { Console } from "node:console";
-import { StringDecoder } from "node:string_decoder";
 import type { OutputMasker } from "../plugin/types.js";
+import { textWrite, type Write } from "./text-write.js";
 
-type Write = typeof process.stdout.write;
 type StreamName = "stdout" | "stderr";
 
 /** What one cell wrote, already masked. */
@@ -21,7 +20,7 @@ export class OutputCapture {
   #originals: Record<StreamName, Write> | null = null;
   #console: Console | null = null;
   #maskers: Record<StreamName, OutputMasker> | null = null;
-  #decoders: Record<StreamName, StringDecoder> = { stdout: new StringDecoder("utf8"), stderr: new StringDecoder("utf8") };
+  #rest: Record<StreamName, () => string> = { stdout: () => "", stderr: () => "" };
   #cell: CellOutput | null = null;
 
   constructor(newMasker: () => OutputMasker, options: { echo?: boolean } = {}) {
@@ -38,15 +37,9 @@ export class OutputCapture {
     globalThis.console = new Console({ stdout: process.stdout, stderr: process.stderr });
     this.#maskers = { stdout: this.#newMasker(), stderr: this.#newMasker() };
     for (const name of ["stdout", "stderr"] as const) {
-      const stream = process[name];
-      const self = this;
-      stream.write = function (this: unknown, chunk: unknown, encoding?: unknown, cb?: unknown): boolean {
-        const done = typeof encoding === "function" ? encoding : cb;
-        const text = typeof chunk === "string" ? chunk : self.#decoders[name].write(Buffer.from(chunk as Uint8Array));
-        self.#emit(name, self.#maskers![name].write(text));
-        if (typeof done === "function") process.nextTick(done as () => void);
-        return true;
-      } as Write;
+      const { write, rest } = textWrite((text) => this.#emit(name, this.#maskers![name].write(text)));
+      process[name].write = write;
+      this.#rest[name] = rest;
     }
   }
 
@@ -82,7 +75,7 @@ export class OutputCapture {
 
   #flushMaskers(): void {
     if (!this.#maskers) return;
-    for (const name of ["stdout", "stderr"] as const) this.#emit(name, this.#maskers[name].write(this.#decoders[name].end()) + this.#maskers[name].flush());
+    for (const name of ["stdout", "stderr"] as const) this.#emit(name, this.#maskers[name].write(this.#rest[name]()) + this.#maskers[name].flush());
   }
 
   #emit(name: StreamName, text: string): void {

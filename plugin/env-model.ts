@@ -109,7 +109,7 @@ export class EnvModel {
     this.entries = entries;
     this.desired = desired;
     if (changed) this.version++;
-    const secrets = this.secretValues();
+    const secrets = this.#collectSecrets();
     if (secrets.length !== this.#secrets.size || secrets.some((v) => !this.#secrets.has(v))) {
       this.#secrets = new Set(secrets);
       this.secretsVersion++;
@@ -139,8 +139,13 @@ export class EnvModel {
     return Object.fromEntries(out);
   }
 
+  /** The current secret values (what the masker masks); replaced only when they change. */
+  get secrets(): ReadonlySet<string> {
+    return this.#secrets;
+  }
+
   /** Every value that must never be shown: fetched values and sensitive manual values. */
-  secretValues(): string[] {
+  #collectSecrets(): string[] {
     const out = new Set<string>();
     for (const v of this.fetched?.values() ?? []) out.add(v);
     for (const [k, v] of this.manual) if (this.isSensitive(k)) out.add(v);

@@ -83,7 +83,7 @@ export function createSecretManagerPlugin(options: SecretManagerPluginOptions): 
 
   function currentMasker(): SecretMasker {
     if (maskerVersion !== model.secretsVersion) {
-      masker = new SecretMasker(model.secretValues());
+      masker = new SecretMasker(model.secrets);
       maskerVersion = model.secretsVersion;
     }
     return masker;

@@ -127,3 +127,13 @@ export function canariesIn(value: unknown, extra: string[] = []): string[] {
   const text = typeof value === "string" ? value : JSON.stringify(value, (_k, v: unknown) => (v instanceof Error ? { name: v.name, message: v.message, stack: v.stack } : v));
   return canaryForms(extra).filter((f) => text.includes(f));
 }
+
+/**
+ * Whether a test that needs a system package runs: always in CI (where .ci/run installs it,
+ * so a missing package fails the test), elsewhere only when `found`, with a warning if not.
+ */
+export function runsWith(found: boolean, missing: string): boolean {
+  if (found || process.env["CI"] === "true") return true;
+  console.warn(`skipped: ${missing}`);
+  return false;
+}

@@ -7,14 +7,14 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { InfisicalServer } from "../fixtures/infisical-server/index.js";
 import { installKernelspec } from "../kernel/jupyter/kernelspec.js";
-import { CANARY, canariesIn, canaryFilesUnder, identityCredentials, notebookToml, PROJECT, startFixture, tempDir, waitFor, writeNotebook } from "./helpers.js";
+import { CANARY, canariesIn, canaryFilesUnder, identityCredentials, notebookToml, PROJECT, runsWith, startFixture, tempDir, waitFor, writeNotebook } from "./helpers.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const PYTHON = "/usr/bin/python3";
-const hasJupyter = spawnSync(PYTHON, ["-c", "import jupyter_client"]).status === 0;
-// .ci/run installs python3-jupyter-client; on a developer machine without it the test says so.
-const available = hasJupyter || process.env["CI"] === "true";
-if (!available) console.warn("jupyter test skipped: /usr/bin/python3 has no jupyter_client (apt-get install python3-jupyter-client)");
+const available = runsWith(
+  spawnSync(PYTHON, ["-c", "import jupyter_client"]).status === 0,
+  "jupyter test: /usr/bin/python3 has no jupyter_client (apt-get install python3-jupyter-client)",
+);
 
 interface CellOutput {
   stdout: string;

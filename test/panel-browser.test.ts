@@ -7,13 +7,11 @@ import type { InfisicalServer } from "../fixtures/infisical-server/index.js";
 import { createKernel, type Kernel } from "../kernel/kernel.js";
 import { startPanel, type Panel } from "../kernel/panel/server.js";
 import { createSecretManagerPlugin, type SecretManagerPlugin } from "../plugin/index.js";
-import { CANARY, canariesIn, canaryFilesUnder, identityCredentials, notebookToml, PROJECT, startFixture, tempDir, waitFor, writeNotebook } from "./helpers.js";
+import { CANARY, canariesIn, canaryFilesUnder, identityCredentials, notebookToml, PROJECT, runsWith, startFixture, tempDir, waitFor, writeNotebook } from "./helpers.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const CELLS = '[[cells]]\nid = "show"\nfile = "show.js"\n';
-// .ci/run installs Debian's chromium; on a developer machine without it the test says so.
-const available = existsSync(CHROMIUM) || process.env["CI"] === "true";
-if (!available) console.warn(`panel browser test skipped: ${CHROMIUM} is missing (apt-get install chromium)`);
+const available = runsWith(existsSync(CHROMIUM), `panel browser test: ${CHROMIUM} is missing (apt-get install chromium)`);
 
 describe.runIf(available)("Runtime panel in headless Chromium", () => {
   let server: InfisicalServer;

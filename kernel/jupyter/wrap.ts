@@ -1,5 +1,5 @@
-import { StringDecoder } from "node:string_decoder";
 import type { OutputMasker, SecretManagerPlugin } from "../../plugin/types.js";
+import { textWrite, type Write } from "../text-write.js";
 
 /** The part of tslab's executor (dist/executor.js) that is wrapped. */
 export interface TslabExecutor {
@@ -7,7 +7,6 @@ export interface TslabExecutor {
   [key: string]: unknown;
 }
 
-type Write = typeof process.stdout.write;
 type StreamName = "stdout" | "stderr";
 
 /**
@@ -18,24 +17,22 @@ type StreamName = "stdout" | "stderr";
 function maskStreams(plugin: SecretManagerPlugin): { flush(): void } {
   const targets = { stdout: process.stdout.write, stderr: process.stderr.write } as Record<StreamName, Write>;
   const maskers: Record<StreamName, OutputMasker | null> = { stdout: plugin.createOutputMasker(), stderr: plugin.createOutputMasker() };
-  const decoders = { stdout: new StringDecoder("utf8"), stderr: new StringDecoder("utf8") };
+  const rests = {} as Record<StreamName, () => string>;
   for (const name of ["stdout", "stderr"] as const) {
-    process[name].write = function (chunk: unknown, encoding?: unknown, cb?: unknown): boolean {
-      const text = typeof chunk === "string" ? chunk : decoders[name].write(Buffer.from(chunk as Uint8Array));
+    const { write, rest } = textWrite((text) => {
       const m = maskers[name];
       const safe = m ? m.write(text) : plugin.maskOutput(text);
       if (safe) targets[name].call(process[name], safe);
-      const done = typeof encoding === "function" ? encoding : cb;
-      if (typeof done === "function") process.nextTick(done as () => void);
-      return true;
-    } as Write;
+    });
+    process[name].write = write;
+    rests[name] = rest;
   }
   return {
     flush() {
       for (const name of ["stdout", "stderr"] as const) {
         const m = maskers[name];
         maskers[name] = null;
-        const rest = m ? m.write(decoders[name].end()) + m.flush() : "";
+        const rest = m ? m.write(rests[name]()) + m.flush() : "";
         if (rest) targets[name].call(process[name], rest);
       }
     },
