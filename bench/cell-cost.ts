@@ -68,7 +68,7 @@ export async function benchCellCost(): Promise<Row[]> {
     notebookDir: session.dir,
     watch: false,
     env: process.env,
-    providers: { infisical: { name: "infisical", fetch: async () => ({ secrets: Object.fromEntries(memSecrets), source: "infisical", fetchedAt: new Date().toISOString(), error: null }) } },
+    providers: { infisical: { name: "infisical", credentialNames: [], configSchema: (z) => z.looseObject({}), fetch: async () => ({ secrets: Object.fromEntries(memSecrets), fetchedAt: new Date().toISOString(), error: null }) } },
   });
   await plugin.close();
   await mem.open();

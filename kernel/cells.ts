@@ -13,8 +13,8 @@ export interface CellSource {
 /** Reads the `[[cells]]` of notebook.toml, in order (by `order`, then as listed). */
 export async function loadCells(notebookDir: string): Promise<CellSource[]> {
   const text = await readFile(join(notebookDir, "notebook.toml"), "utf8");
-  const parsed = (await loadNotebookParser())(text);
-  if (parsed.cells === undefined) throw new Error(`notebook.toml: ${parsed.errors.join("; ")}`);
+  const parsed = (await loadNotebookParser(new Map()))(text);
+  if (parsed.cells === undefined) throw new Error(parsed.errors.join("; "));
   return parsed.cells
     .map((cell: CellConfig, index) => ({ cell, index }))
     .sort((a, b) => (a.cell.order ?? a.index) - (b.cell.order ?? b.index) || a.index - b.index)

@@ -22,7 +22,7 @@ export function formatRows(rows: EnvRow[], style: Style): string {
   return rows
     .map((r) => {
       const badge = r.source === "manual" ? style.dim("manual    ") : style.green(r.source.toUpperCase().padEnd(10));
-      const shown = r.sensitive || r.source !== "manual" ? "hidden" : "shown ";
+      const shown = r.hidden ? "hidden" : "shown ";
       const notes = [r.stale ? style.yellow("stale") : "", r.refused ? style.red(`refused: ${r.refused}`) : ""].filter(Boolean).join(" ");
       return `  ${r.key.padEnd(width)}  ${badge}  ${shown}${notes ? `  ${notes}` : ""}`;
     })

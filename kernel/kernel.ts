@@ -2,16 +2,11 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { CellRef, OutputMasker } from "../plugin/types.js";
 import { OutputCapture, type CellOutput } from "./capture.js";
 import { loadCells, type CellSource } from "./cells.js";
+import { describeFailure, PluginHost, type KernelPlugin } from "./hooks.js";
 
-/** What the kernel needs from a plugin: the two hooks, and optionally a masker. */
-export interface KernelPlugin {
-  beforeCellRun(cell: CellRef): void;
-  afterCellRun(cell: CellRef): void;
-  createOutputMasker?(): OutputMasker;
-}
+export type { KernelPlugin };
 
 export interface KernelOptions {
   notebookDir: string;
@@ -31,8 +26,6 @@ export interface CellResult extends CellOutput {
 /** Each stream saved to .strata/console is cut at this many characters. */
 export const CONSOLE_LIMIT = 10_000;
 
-const passThrough: OutputMasker = { write: (t) => t, flush: () => "" };
-
 function safeName(id: string): string {
   return /^[A-Za-z0-9_.-]+$/.test(id) && id !== "." && id !== ".." ? id : encodeURIComponent(id).replace(/\./g, "%2E");
 }
@@ -46,26 +39,12 @@ function safeName(id: string): string {
  * const results = await kernel.runAll();
  */
 export function createKernel(options: KernelOptions) {
-  const plugins = options.plugins ?? [];
-  const maskerSource = plugins.find((p) => p.createOutputMasker);
-  const newMasker = () => maskerSource?.createOutputMasker?.() ?? passThrough;
-  const capture = new OutputCapture(newMasker, { echo: options.echo ?? true });
+  const host = new PluginHost(options.plugins ?? []);
+  const capture = new OutputCapture(() => host.createMasker(), { echo: options.echo ?? true });
   const maskOnce = (text: string) => {
-    const m = newMasker();
+    const m = host.createMasker();
     return m.write(text) + m.flush();
   };
-
-  function hook(name: "beforeCellRun" | "afterCellRun", cell: CellRef): string | null {
-    for (const p of plugins) {
-      try {
-        p[name](cell);
-      } catch (error) {
-        // A failing hook is reported with the cell; it never takes the kernel down.
-        return maskOnce(`[strata-secrets] ${name} failed: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    }
-    return null;
-  }
 
   async function compile(cell: CellSource): Promise<string> {
     const source = await readFile(cell.path, "utf8");
@@ -95,15 +74,17 @@ export function createKernel(options: KernelOptions) {
       // Beside the source, so relative imports and node_modules resolve as for the cell file.
       module = join(dirname(cell.path), `.${basename(cell.path)}.${randomBytes(4).toString("hex")}.strata.mjs`);
       await writeFile(module, code);
-      const hookError = hook("beforeCellRun", { id: cell.id });
-      if (hookError) throw new Error(hookError);
+      // Every plugin's hook is called; a failing beforeCellRun means the cell does not run,
+      // and afterCellRun is still owed to every plugin whose beforeCellRun was called.
+      const { called, failures } = host.before({ id: cell.id });
       try {
+        if (failures.length > 0) throw new Error(maskOnce(failures.map(describeFailure).join("; ")));
         await import(pathToFileURL(module).href);
       } finally {
         await rm(module, { force: true });
         module = null;
-        const afterError = hook("afterCellRun", { id: cell.id });
-        if (afterError) capture.record("stderr", `${afterError}\n`);
+        const after = host.after({ id: cell.id }, called);
+        if (after.length > 0) capture.record("stderr", `${maskOnce(after.map(describeFailure).join("\n"))}\n`);
       }
     } catch (e) {
       const text = e instanceof Error ? (e.stack ?? e.message) : String(e);

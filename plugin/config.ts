@@ -1,31 +1,14 @@
 import type * as Toml from "smol-toml";
-import type * as Zod from "zod";
-import type { SecretManagerConfig } from "./types.js";
+import type { ZodError, ZodObject, z as Zod } from "zod";
+import type { ConfigValue, ProviderConfig, SecretManagerConfig, SecretProvider } from "./types.js";
 
-/** The keys `[secret_manager]` may hold, in the order they are written. */
-export const SECRET_MANAGER_KEYS = ["provider", "project_id", "environment", "path", "base_url"] as const;
-
-function schemas(z: typeof Zod.z) {
-  const env = z.record(z.string(), z.string());
-  return {
-    secretManager: z.strictObject({
-      provider: z.string().optional(),
-      project_id: z.string().optional(),
-      environment: z.string().optional(),
-      path: z.string().optional(),
-      base_url: z.string().optional(),
-    }),
-    env,
-    cells: z.array(
-      z.looseObject({
-        id: z.string(),
-        file: z.string().optional(),
-        language: z.string().optional(),
-        order: z.number().optional(),
-        env: env.optional(),
-      }),
-    ),
-  };
+/** `[secret_manager]` in force: the provider and its own keys, validated by its schema. */
+export interface SecretManagerSection {
+  /** The `provider` value (the registry name). */
+  provider: string;
+  /** The provider's `name`: the rows' source badge. */
+  source: string;
+  settings: ProviderConfig;
 }
 
 export interface CellConfig {
@@ -41,7 +24,7 @@ export interface CellConfig {
  * `undefined` ("keep the last good one") and its message is in `errors`.
  */
 export interface ParsedNotebook {
-  secretManager: SecretManagerConfig | null | undefined;
+  secretManager: SecretManagerSection | null | undefined;
   env: Map<string, string> | undefined;
   cells: CellConfig[] | undefined;
   errors: string[];
@@ -51,96 +34,137 @@ export interface ParsedNotebook {
 
 export type NotebookParser = (text: string) => ParsedNotebook;
 
+type Libs = { z: typeof Zod; toml: typeof Toml };
+let libs: Promise<Libs> | null = null;
+
+/** zod and smol-toml, imported on first use (at `open()`) so importing the plugin stays cheap. */
+export function loadConfigLibs(): Promise<Libs> {
+  return (libs ??= Promise.all([import("zod"), import("smol-toml")]).then(([zod, toml]) => ({ z: zod.z, toml })));
+}
+
+/** Stable string for comparing two `[secret_manager]` sections. */
+export function sectionKey(section: SecretManagerSection | null | undefined): string {
+  if (!section) return "";
+  return JSON.stringify([section.provider, Object.entries(section.settings).sort(([a], [b]) => (a < b ? -1 : 1))]);
+}
+
+/** The `[secret_manager]` table a section is written as: provider first, then its keys in schema order. */
+export function sectionEntries(section: SecretManagerSection, schema: ZodObject): [string, ConfigValue][] {
+  const order = Object.keys(schema.shape);
+  const keys = Object.keys(section.settings).sort((a, b) => order.indexOf(a) - order.indexOf(b));
+  return [["provider", section.provider], ...keys.map((k): [string, ConfigValue] => [k, section.settings[k]!])];
+}
+
 /** Formats zod issues as `[table].field: message`, never echoing an input value. */
-function describe(table: string, error: Zod.ZodError): string {
+function describe(table: string, error: ZodError, expected: readonly string[] = [], input?: Record<string, unknown>): string {
   return error.issues
     .map((issue) => {
       if (issue.code === "unrecognized_keys") {
-        return issue.keys.map((k) => `${table}: unknown key '${k}' (expected one of ${SECRET_MANAGER_KEYS.join(", ")})`).join("; ");
+        return issue.keys.map((k) => `${table}: unknown key '${k}' (expected one of ${expected.join(", ")})`).join("; ");
       }
       const where = [table, ...issue.path.map(String)].join(".");
-      const what = issue.code === "invalid_type" ? `must be a ${issue.expected}` : "is invalid";
-      return `${where}: ${what}`;
+      const key = issue.path[0];
+      if (input && issue.path.length === 1 && typeof key === "string" && !Object.hasOwn(input, key)) return `${where}: is missing`;
+      if (issue.code === "invalid_type") return `${where}: must be a ${issue.expected}`;
+      if (issue.code === "invalid_value") return `${where}: must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+      return `${where}: is invalid`;
     })
     .join("; ");
 }
 
-/** Trims values and drops empty ones: the canonical form of a `[secret_manager]`. */
-export function normalizeSecretManager(config: SecretManagerConfig): SecretManagerConfig | null {
-  const out: SecretManagerConfig = {};
-  for (const key of SECRET_MANAGER_KEYS) {
-    const value = config[key]?.trim();
-    if (value) out[key] = value;
-  }
-  return Object.keys(out).length > 0 ? out : null;
-}
-
-/** Stable string for comparing two configs. */
-export function secretManagerKey(config: SecretManagerConfig | null | undefined): string {
-  if (!config) return "";
-  return JSON.stringify(SECRET_MANAGER_KEYS.map((k) => config[k] ?? null));
-}
-
-let loading: Promise<NotebookParser> | null = null;
-
 /**
- * Loads the notebook.toml parser. zod and smol-toml are imported here, on first use
- * (at `open()`), so that importing the plugin stays cheap.
+ * Validates `[secret_manager]` against the registry: trims strings and drops empty ones,
+ * requires a known `provider`, then checks the rest with that provider's schema. Returns
+ * null for a table with nothing in it. Messages name fields, never values.
  */
-export function loadNotebookParser(): Promise<NotebookParser> {
-  return (loading ??= Promise.all([import("zod"), import("smol-toml")]).then(([zod, toml]) => {
-    const s = schemas(zod.z);
-    return (text: string) => parseWith(s, toml, text);
-  }));
+export function resolveSection(
+  z: typeof Zod,
+  providers: ReadonlyMap<string, SecretProvider>,
+  raw: unknown,
+  where = "[secret_manager]",
+): { section: SecretManagerSection | null } | { error: string } {
+  if (!raw || typeof raw !== "object" || Array.isArray(raw)) return { error: `${where}: must be a table` };
+  const clean: Record<string, ConfigValue> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    if (typeof value === "string") {
+      if (/[\0-\x1f\x7f]/.test(value.trim())) return { error: `${where}.${key}: must not contain line breaks or control characters` };
+      if (value.trim() !== "") clean[key] = value.trim();
+    } else if ((typeof value === "number" && Number.isInteger(value)) || typeof value === "boolean") clean[key] = value;
+    else if (value !== undefined && value !== null) return { error: `${where}.${key}: must be a string, an integer or a boolean` };
+  }
+  const { provider, ...rest } = clean;
+  if (provider === undefined) {
+    if (Object.keys(rest).length === 0) return { section: null };
+    return { error: `${where}.provider is missing: set provider = "${[...providers.keys()][0] ?? "infisical"}".` };
+  }
+  if (typeof provider !== "string") return { error: `${where}.provider: must be a string` };
+  const impl = providers.get(provider);
+  if (!impl) return { error: `Unknown secret provider: '${String(provider)}' (known: ${[...providers.keys()].join(", ")})` };
+  const schema = impl.configSchema(z);
+  const result = schema.safeParse(rest);
+  if (!result.success) return { error: describe(where, result.error, ["provider", ...Object.keys(schema.shape)], rest) };
+  return { section: { provider, source: impl.name, settings: Object.freeze(result.data as Record<string, ConfigValue>) } };
 }
 
-/** Parses notebook.toml text. Never throws; messages name fields, never values. */
-function parseWith(s: ReturnType<typeof schemas>, toml: typeof Toml, text: string): ParsedNotebook {
-  let doc: Record<string, unknown>;
-  try {
-    doc = toml.parse(text) as Record<string, unknown>;
-  } catch (error) {
-    const e = error as { line?: unknown; column?: unknown };
-    const where = typeof e.line === "number" ? ` (line ${e.line}, column ${String(e.column)})` : "";
-    return { secretManager: undefined, env: undefined, cells: undefined, errors: [`notebook.toml is not valid TOML${where}`], syntaxError: true };
-  }
-  const errors: string[] = [];
-  let secretManager: SecretManagerConfig | null | undefined = null;
-  if (doc["secret_manager"] !== undefined) {
-    const r = s.secretManager.safeParse(doc["secret_manager"]);
-    if (r.success) {
-      const clean: SecretManagerConfig = {};
-      for (const key of SECRET_MANAGER_KEYS) if (r.data[key] !== undefined) clean[key] = r.data[key];
-      secretManager = normalizeSecretManager(clean) ?? {};
-    } else {
-      secretManager = undefined;
-      errors.push(describe("[secret_manager]", r.error));
+/** The section a caller hands to `saveSecretManagerConfig`: unknown keys dropped, then validated. */
+export function sectionFromInput(z: typeof Zod, providers: ReadonlyMap<string, SecretProvider>, config: SecretManagerConfig) {
+  const impl = typeof config.provider === "string" ? providers.get(config.provider.trim()) : undefined;
+  const known = impl ? new Set(["provider", ...Object.keys(impl.configSchema(z).shape)]) : new Set(["provider"]);
+  const kept = Object.fromEntries(Object.entries(config).filter(([k]) => known.has(k)));
+  return resolveSection(z, providers, kept, "saveSecretManagerConfig");
+}
+
+/** Loads a parser for notebook.toml that validates `[secret_manager]` against `providers`. */
+export async function loadNotebookParser(providers: ReadonlyMap<string, SecretProvider>): Promise<NotebookParser> {
+  const { z, toml } = await loadConfigLibs();
+  const env = z.record(z.string(), z.string());
+  const cells = z.array(
+    z.looseObject({ id: z.string(), file: z.string().optional(), language: z.string().optional(), order: z.number().optional(), env: env.optional() }),
+  );
+  return (text) => {
+    let doc: Record<string, unknown>;
+    try {
+      doc = toml.parse(text.replace(/^\uFEFF/, "")) as Record<string, unknown>;
+    } catch (error) {
+      const e = error as { line?: unknown; column?: unknown };
+      const at = typeof e.line === "number" ? ` (line ${e.line}, column ${String(e.column)})` : "";
+      return { secretManager: undefined, env: undefined, cells: undefined, errors: [`notebook.toml is not valid TOML${at}`], syntaxError: true };
     }
-  }
-  let env: Map<string, string> | undefined = new Map();
-  if (doc["env"] !== undefined) {
-    const r = s.env.safeParse(doc["env"]);
-    if (r.success) env = new Map(Object.entries(r.data));
-    else {
-      env = undefined;
-      errors.push(describe("[env]", r.error));
+    const out: ParsedNotebook = { secretManager: null, env: new Map(), cells: [], errors: [], syntaxError: false };
+    // 1. [secret_manager], against the providers' schemas.
+    if (doc["secret_manager"] !== undefined) {
+      const r = resolveSection(z, providers, doc["secret_manager"]);
+      if ("error" in r) {
+        out.secretManager = undefined;
+        out.errors.push(r.error);
+      } else out.secretManager = r.section;
     }
-  }
-  let cells: CellConfig[] | undefined = [];
-  if (doc["cells"] !== undefined) {
-    const r = s.cells.safeParse(doc["cells"]);
-    if (r.success) {
-      cells = r.data.map((c) => {
-        const cell: CellConfig = { id: c.id, env: new Map(Object.entries(c.env ?? {})) };
-        if (c.file !== undefined) cell.file = c.file;
-        if (c.language !== undefined) cell.language = c.language;
-        if (c.order !== undefined) cell.order = c.order;
-        return cell;
-      });
-    } else {
-      cells = undefined;
-      errors.push(describe("[[cells]]", r.error));
+    // 2. [env]: strings only.
+    if (doc["env"] !== undefined) {
+      const r = env.safeParse(doc["env"]);
+      if (r.success) out.env = new Map(Object.entries(r.data));
+      else {
+        out.env = undefined;
+        out.errors.push(describe("[env]", r.error));
+      }
     }
-  }
-  return { secretManager, env, cells, errors, syntaxError: false };
+    // 3. [[cells]], each with an optional env of its own.
+    if (doc["cells"] !== undefined) {
+      const r = cells.safeParse(doc["cells"]);
+      if (r.success) out.cells = r.data.map(toCell);
+      else {
+        out.cells = undefined;
+        out.errors.push(describe("[[cells]]", r.error));
+      }
+    }
+    return out;
+  };
+}
+
+function toCell(c: { id: string; file?: string | undefined; language?: string | undefined; order?: number | undefined; env?: Record<string, string> | undefined }): CellConfig {
+  const cell: CellConfig = { id: c.id, env: new Map(Object.entries(c.env ?? {})) };
+  if (c.file !== undefined) cell.file = c.file;
+  if (c.language !== undefined) cell.language = c.language;
+  if (c.order !== undefined) cell.order = c.order;
+  return cell;
 }

@@ -1,156 +1,176 @@
-import { invalidEnvReason, isSensitiveName, unsafeNameReason } from "../redaction/sensitive.js";
+import { invalidEnvReason, isSensitiveName, MASKED, unsafeNameReason } from "../redaction/sensitive.js";
 import type { EnvRow } from "./types.js";
-
-/** The value the Runtime panel shows for a fetched or sensitive value. */
-export const MASKED = "__strata_masked__";
 
 export interface EnvEntry {
   /** The value applied to the env, or undefined when nothing is applied (placeholder, refused). */
   value: string | undefined;
   source: string;
   sensitive: boolean;
+  hidden: boolean;
+  stale: boolean;
   refused?: string;
 }
 
-export interface EnvModelOptions {
-  sensitivePatterns?: readonly RegExp[];
-  allowUnsafeNames?: readonly string[];
+/** The manager's side of the env: the last good fetch of the config in force. */
+export interface FetchedValues {
+  provider: string;
+  secrets: ReadonlyMap<string, string>;
+  /** Keys the provider could not turn into variables, with the reason. */
+  refused: ReadonlyMap<string, string>;
+  /** The last fetch failed: these values are the last good ones. */
+  stale: boolean;
 }
 
+/** Everything the env is computed from (DESIGN §6 layers). */
+export interface EnvInputs {
+  /** Values typed this session that cannot live on disk (sensitive names, copies of secrets). */
+  manual: ReadonlyMap<string, string>;
+  /** [env] of notebook.toml. */
+  disk: ReadonlyMap<string, string>;
+  fetched: FetchedValues | null;
+}
+
+export interface EnvRules {
+  sensitivePatterns: readonly RegExp[];
+  allowUnsafeNames: readonly string[];
+}
+
+/** A change to apply to the env: a key and its new value, or undefined to restore the kernel's. */
+export type EnvChange = readonly [key: string, value: string | undefined];
+
+const NO_CHANGES: readonly EnvChange[] = Object.freeze([]);
+
 /**
- * The session env of DESIGN §6: manual (session) > non-empty [env] > fetched > the
- * kernel's own. Recomputed when an input changes; `dirty` collects the keys whose applied
- * value changed since the patcher last ran, `version` counts those changes.
+ * The session env: manual (session) > non-empty [env] > fetched > the kernel's own.
+ * `recompute` derives every entry from the inputs; the keys whose applied value changed
+ * wait in a change list until `takeChanges()`; `version` counts those changes.
  */
 export class EnvModel {
-  /** Values typed this session that cannot live on disk (sensitive names). */
-  manual = new Map<string, string>();
-  /** [env] of notebook.toml. */
-  disk = new Map<string, string>();
-  fetched: Map<string, string> | null = null;
-  provider: string | null = null;
-  stale = false;
-
-  entries = new Map<string, EnvEntry>();
-  /** key -> value applied to the env. */
-  desired = new Map<string, string>();
-  dirty = new Set<string>();
+  entries: ReadonlyMap<string, EnvEntry> = new Map();
+  /** Bumped when an applied value changes. */
   version = 0;
-  /** Bumped when the set of values to mask changes (the masker is rebuilt then only). */
+  /** Bumped when the set of values to mask changes. */
   secretsVersion = 0;
-
-  #secrets = new Set<string>();
+  #desired = new Map<string, string>();
+  #pending = new Set<string>();
+  #secrets: ReadonlySet<string> = new Set();
   readonly #patterns: readonly RegExp[];
-  readonly #allowUnsafe: Set<string>;
+  readonly #allowUnsafe: ReadonlySet<string>;
 
-  constructor(options: EnvModelOptions = {}) {
-    this.#patterns = options.sensitivePatterns ?? [];
-    this.#allowUnsafe = new Set((options.allowUnsafeNames ?? []).map((n) => n.toUpperCase()));
+  constructor(rules: EnvRules) {
+    this.#patterns = rules.sensitivePatterns;
+    this.#allowUnsafe = new Set(rules.allowUnsafeNames.map((n) => n.toUpperCase()));
   }
 
   isSensitive(key: string): boolean {
     return isSensitiveName(key, this.#patterns);
   }
 
-  /** A value that is a known secret (fetched, or typed under a sensitive name). */
+  /** A value that is a known secret (fetched, or under a sensitive name). */
   isSecretValue(value: string): boolean {
     return value !== "" && this.#secrets.has(value);
   }
 
-  #resolve(key: string): EnvEntry {
-    const sensitive = this.isSensitive(key);
-    const typed = this.manual.get(key);
-    if (typed !== undefined && typed !== "") return { value: typed, source: "manual", sensitive };
-    const onDisk = this.disk.get(key);
-    if (onDisk !== undefined && onDisk !== "") {
-      const bad = invalidEnvReason(key, onDisk);
-      return bad ? { value: undefined, source: "manual", sensitive, refused: bad } : { value: onDisk, source: "manual", sensitive };
-    }
-    const fetched = this.fetched?.get(key);
-    let refused: EnvEntry | null = null;
-    if (fetched !== undefined) {
-      const source = this.provider ?? "manager";
-      const bad = invalidEnvReason(key, fetched) ?? (this.#allowUnsafe.has(key.toUpperCase()) ? null : unsafeNameReason(key));
-      if (!bad) return { value: fetched, source, sensitive };
-      refused = { value: undefined, source, sensitive, refused: bad };
-    }
-    if (onDisk !== undefined && !refused) {
-      // A blank sensitive value is a placeholder: it never hides what the kernel had.
-      const bad = invalidEnvReason(key, onDisk);
-      if (bad) return { value: undefined, source: "manual", sensitive, refused: bad };
-      return { value: sensitive ? undefined : "", source: "manual", sensitive };
-    }
-    return refused ?? { value: undefined, source: "manual", sensitive };
-  }
-
-  /** Recomputes every entry; returns true when an applied value changed. */
-  recompute(): boolean {
-    const keys = new Set<string>([...this.manual.keys(), ...this.disk.keys(), ...(this.fetched?.keys() ?? [])]);
-    const entries = new Map<string, EnvEntry>();
-    const desired = new Map<string, string>();
-    for (const key of [...keys].sort()) {
-      const entry = this.#resolve(key);
-      entries.set(key, entry);
-      if (entry.value !== undefined) desired.set(key, entry.value);
-    }
-    let changed = false;
-    for (const [key, value] of desired) {
-      if (this.desired.get(key) !== value) {
-        this.dirty.add(key);
-        changed = true;
-      }
-    }
-    for (const key of this.desired.keys()) {
-      if (!desired.has(key)) {
-        this.dirty.add(key);
-        changed = true;
-      }
-    }
-    this.entries = entries;
-    this.desired = desired;
-    if (changed) this.version++;
-    const secrets = this.#collectSecrets();
-    if (secrets.length !== this.#secrets.size || secrets.some((v) => !this.#secrets.has(v))) {
-      this.#secrets = new Set(secrets);
-      this.secretsVersion++;
-    }
-    return changed;
-  }
-
-  rows(): EnvRow[] {
-    const rows: EnvRow[] = [];
-    for (const [key, e] of this.entries) {
-      const row: EnvRow = { key, source: e.source, sensitive: e.sensitive, stale: this.stale && e.source !== "manual" };
-      if (e.refused !== undefined) row.refused = e.refused;
-      rows.push(row);
-    }
-    return rows;
-  }
-
-  /** key -> value for the panel, fetched and sensitive values replaced by MASKED. */
-  maskedEnv(): Record<string, string> {
-    const out: [string, string][] = [];
-    for (const [key, e] of this.entries) {
-      if (e.refused !== undefined) continue;
-      if (e.value === undefined || e.value === "") out.push([key, ""]);
-      // A manual value equal to a secret (a copy of a fetched value) is hidden too.
-      else out.push([key, e.sensitive || e.source !== "manual" || this.isSecretValue(e.value) ? MASKED : e.value]);
-    }
-    return Object.fromEntries(out);
-  }
-
-  /** The current secret values (what the masker masks); replaced only when they change. */
+  /** The values output must never show; replaced (not mutated) when they change. */
   get secrets(): ReadonlySet<string> {
     return this.#secrets;
   }
 
+  /** Derives the entries from `inputs`; returns true when an applied value changed. */
+  recompute(inputs: EnvInputs): boolean {
+    this.#secrets = this.#collectSecrets(inputs);
+    const keys = new Set<string>([...inputs.manual.keys(), ...inputs.disk.keys(), ...(inputs.fetched?.secrets.keys() ?? []), ...(inputs.fetched?.refused.keys() ?? [])]);
+    const entries = new Map<string, EnvEntry>();
+    const desired = new Map<string, string>();
+    for (const key of [...keys].sort()) {
+      const entry = this.#resolve(key, inputs);
+      entries.set(key, entry);
+      if (entry.value !== undefined) desired.set(key, entry.value);
+    }
+    let changed = false;
+    const mark = (key: string) => {
+      this.#pending.add(key);
+      changed = true;
+    };
+    for (const [key, value] of desired) if (this.#desired.get(key) !== value) mark(key);
+    for (const key of this.#desired.keys()) if (!desired.has(key)) mark(key);
+    this.entries = entries;
+    this.#desired = desired;
+    if (changed) this.version++;
+    return changed;
+  }
+
+  /** The changes since the last call; the list is then empty. Nothing pending costs nothing. */
+  takeChanges(): readonly EnvChange[] {
+    if (this.#pending.size === 0) return NO_CHANGES;
+    const out: EnvChange[] = [...this.#pending].map((key) => [key, this.#desired.get(key)] as const);
+    this.#pending.clear();
+    return out;
+  }
+
+  /** Every applied value, for a patcher that starts from scratch. */
+  desired(): ReadonlyMap<string, string> {
+    return this.#desired;
+  }
+
+  rows(): EnvRow[] {
+    return [...this.entries].map(([key, e]) => {
+      const row: EnvRow = { key, source: e.source, sensitive: e.sensitive, hidden: e.hidden, stale: e.stale };
+      if (e.refused !== undefined) row.refused = e.refused;
+      return row;
+    });
+  }
+
+  /** key -> value for the panel, hidden values replaced by MASKED; refused rows left out. */
+  maskedEnv(): Record<string, string> {
+    const out: [string, string][] = [];
+    for (const [key, e] of this.entries) {
+      if (e.refused !== undefined) continue;
+      out.push([key, e.value === undefined || e.value === "" ? "" : e.hidden ? MASKED : e.value]);
+    }
+    return Object.fromEntries(out);
+  }
+
+  #resolve(key: string, inputs: EnvInputs): EnvEntry {
+    const sensitive = this.isSensitive(key);
+    const manual = (value: string | undefined, refused?: string): EnvEntry => {
+      const hidden = sensitive || refused !== undefined || (value !== undefined && this.isSecretValue(value));
+      return { value, source: "manual", sensitive, hidden, stale: false, ...(refused !== undefined ? { refused } : {}) };
+    };
+    const typed = inputs.manual.get(key);
+    if (typed !== undefined && typed !== "") return manual(typed);
+    const onDisk = inputs.disk.get(key);
+    if (onDisk !== undefined && onDisk !== "") {
+      const bad = invalidEnvReason(key, onDisk);
+      return bad ? manual(undefined, bad) : manual(onDisk);
+    }
+    const f = inputs.fetched;
+    const fetched = f?.secrets.get(key);
+    const refusedBy = f?.refused.get(key) ?? (fetched === undefined ? undefined : this.#refusal(key, fetched));
+    if (f && (fetched !== undefined || refusedBy !== undefined)) {
+      const entry: EnvEntry = { value: refusedBy === undefined ? fetched : undefined, source: f.provider, sensitive, hidden: true, stale: f.stale };
+      return refusedBy === undefined ? entry : { ...entry, refused: refusedBy };
+    }
+    if (onDisk !== undefined) {
+      const bad = invalidEnvReason(key, onDisk);
+      // A blank sensitive value is a placeholder: it never hides what the kernel had.
+      return bad ? manual(undefined, bad) : manual(sensitive ? undefined : "");
+    }
+    return manual(undefined);
+  }
+
+  #refusal(key: string, value: string): string | undefined {
+    return invalidEnvReason(key, value) ?? (this.#allowUnsafe.has(key.toUpperCase()) ? undefined : (unsafeNameReason(key) ?? undefined));
+  }
+
   /** Every value that must never be shown: fetched values and sensitive manual values. */
-  #collectSecrets(): string[] {
-    const out = new Set<string>();
-    for (const v of this.fetched?.values() ?? []) out.add(v);
-    for (const [k, v] of this.manual) if (this.isSensitive(k)) out.add(v);
-    for (const [k, v] of this.disk) if (this.isSensitive(k)) out.add(v);
+  #collectSecrets(inputs: EnvInputs): ReadonlySet<string> {
+    const out = new Set<string>(inputs.fetched?.secrets.values() ?? []);
+    for (const [k, v] of inputs.manual) if (this.isSensitive(k)) out.add(v);
+    for (const [k, v] of inputs.disk) if (this.isSensitive(k)) out.add(v);
     out.delete("");
-    return [...out];
+    if (out.size === this.#secrets.size && [...out].every((v) => this.#secrets.has(v))) return this.#secrets;
+    this.secretsVersion++;
+    return out;
   }
 }

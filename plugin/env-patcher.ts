@@ -1,5 +1,5 @@
 import { isSensitiveName, invalidEnvReason } from "../redaction/sensitive.js";
-import type { EnvModel } from "./env-model.js";
+import type { EnvChange } from "./env-model.js";
 
 type Env = Record<string, string | undefined>;
 
@@ -23,34 +23,71 @@ function restore(env: Env, key: string, value: string | undefined): void {
   else write(env, key, value);
 }
 
+export interface PatcherOptions {
+  /** The pending changes of the session env (drained on each call). */
+  takeChanges: () => readonly EnvChange[];
+  /** After a cell, put back managed values it overwrote or deleted. */
+  reassert: boolean;
+  sensitivePatterns: readonly RegExp[];
+}
+
 /**
- * Brings a target env (process.env by default) in line with an EnvModel, touching only
- * the keys that changed, and remembers what the kernel had so every key can be restored.
+ * Brings a target env (process.env by default) in line with the session env, one change
+ * list at a time, and remembers what the kernel had so every key can be restored. Between
+ * cells (once one ran) a change is applied as soon as it is known; during a cell the env
+ * stays stable and the change lands when the cell ends.
  */
 export class EnvPatcher {
   readonly #env: Env;
+  readonly #options: PatcherOptions;
   /** What the env held for a key before the plugin first set it. */
   readonly #originals = new Map<string, string | undefined>();
   /** What the plugin set, per key. */
   readonly #applied = new Map<string, string>();
-  #version = -1;
   /** Values the current cell overlay replaced. */
   #overlay: Map<string, string | undefined> | null = null;
+  #cellsStarted = false;
+  #inCell = false;
+  #stopped = false;
 
-  constructor(env: Env) {
+  constructor(env: Env, options: PatcherOptions) {
     this.#env = env;
+    this.#options = options;
   }
 
-  /** True when nothing changed since the last sync (the per-cell fast path). */
-  upToDate(model: EnvModel): boolean {
-    return model.version === this.#version;
+  /** The session env changed: applied now when no cell is running. */
+  changed(): void {
+    if (this.#cellsStarted && !this.#inCell && !this.#stopped) this.#apply(this.#options.takeChanges());
   }
 
-  sync(model: EnvModel): void {
-    if (model.version === this.#version) return;
+  /** Before a cell: pending changes, then the cell's own `[cells.env]` overlay. */
+  beginCell(overlay: ReadonlyMap<string, string> | undefined): void {
+    this.#cellsStarted = true;
+    this.#inCell = true;
+    this.#apply(this.#options.takeChanges());
+    if (overlay) this.#applyOverlay(overlay);
+  }
+
+  /** After a cell: the overlay goes, managed values come back, pending changes land. */
+  endCell(): void {
+    this.#inCell = false;
+    this.#dropOverlay();
+    if (this.#options.reassert) this.#reassert();
+    this.#apply(this.#options.takeChanges());
+  }
+
+  /** Restores every key the plugin set to what the kernel had; applies nothing after. */
+  restoreAll(): void {
+    this.#stopped = true;
+    this.#dropOverlay();
+    for (const key of this.#applied.keys()) restore(this.#env, key, this.#originals.get(key));
+    this.#applied.clear();
+    this.#originals.clear();
+  }
+
+  #apply(changes: readonly EnvChange[]): void {
     const env = this.#env;
-    for (const key of model.dirty) {
-      const want = model.desired.get(key);
+    for (const [key, want] of changes) {
       if (want !== undefined) {
         if (!this.#originals.has(key)) this.#originals.set(key, read(env, key));
         write(env, key, want);
@@ -61,42 +98,30 @@ export class EnvPatcher {
         this.#originals.delete(key);
       }
     }
-    model.dirty.clear();
-    this.#version = model.version;
   }
 
-  /** Overlays a cell's own `[cells.env]`; blank sensitive values and invalid names are skipped. */
-  applyOverlay(cellEnv: ReadonlyMap<string, string>, patterns: readonly RegExp[]): void {
-    this.dropOverlay();
+  /** Blank sensitive values and invalid names of an overlay are skipped. */
+  #applyOverlay(cellEnv: ReadonlyMap<string, string>): void {
+    this.#dropOverlay();
     const saved = new Map<string, string | undefined>();
     for (const [key, value] of cellEnv) {
       if (invalidEnvReason(key, value)) continue;
-      if (value === "" && isSensitiveName(key, patterns)) continue;
+      if (value === "" && isSensitiveName(key, this.#options.sensitivePatterns)) continue;
       saved.set(key, read(this.#env, key));
       write(this.#env, key, value);
     }
     this.#overlay = saved;
   }
 
-  dropOverlay(): void {
+  #dropOverlay(): void {
     const saved = this.#overlay;
     if (!saved) return;
     this.#overlay = null;
     for (const [key, value] of saved) restore(this.#env, key, value);
   }
 
-  /** Puts back managed values a cell overwrote or deleted, so the next cell sees them again. */
-  reassert(): void {
+  #reassert(): void {
     const env = this.#env;
     for (const [key, value] of this.#applied) if (read(env, key) !== value) write(env, key, value);
-  }
-
-  /** Restores every key the plugin set to what the kernel had. */
-  restoreAll(): void {
-    this.dropOverlay();
-    for (const key of this.#applied.keys()) restore(this.#env, key, this.#originals.get(key));
-    this.#applied.clear();
-    this.#originals.clear();
-    this.#version = -1;
   }
 }

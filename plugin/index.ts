@@ -1,10 +1,10 @@
 export { createSecretManagerPlugin } from "./plugin.js";
-export { MASKED } from "./env-model.js";
 export { ErrorCode, StrataSecretsError } from "./errors.js";
-export { createInfisicalProvider, NO_CREDENTIALS_MESSAGE } from "./providers/infisical.js";
-export { isSensitiveName, SENSITIVE_SUBSTRINGS } from "../redaction/sensitive.js";
+export { createInfisicalProvider, INFISICAL_CREDENTIALS, NO_CREDENTIALS_MESSAGE } from "./providers/infisical.js";
+export { isSensitiveName, MASKED, SENSITIVE_SUBSTRINGS } from "../redaction/sensitive.js";
 export type {
   CellRef,
+  ConfigValue,
   EnvRow,
   FetchContext,
   FetchResult,
@@ -12,6 +12,9 @@ export type {
   OutputMasker,
   PluginEvent,
   PluginStatus,
+  ProviderDescription,
+  ProviderField,
+  ProviderConfig,
   SecretManagerConfig,
   SecretManagerPlugin,
   SecretManagerPluginOptions,

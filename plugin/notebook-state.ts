@@ -1,5 +1,4 @@
-import { secretManagerKey, type NotebookParser } from "./config.js";
-import type { SecretManagerConfig } from "./types.js";
+import { sectionKey, type NotebookParser, type SecretManagerSection } from "./config.js";
 
 export interface ApplyOutcome {
   /** TOML could not be read at all: nothing was taken. */
@@ -20,9 +19,9 @@ function sameMap(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>)
  * keeps its last good value; `generation` counts `[secret_manager]` changes.
  */
 export class NotebookState {
-  secretManager: SecretManagerConfig | null = null;
-  env = new Map<string, string>();
-  cellEnv = new Map<string, Map<string, string>>();
+  secretManager: SecretManagerSection | null = null;
+  env: ReadonlyMap<string, string> = new Map();
+  cellEnv: ReadonlyMap<string, ReadonlyMap<string, string>> = new Map();
   generation = 0;
   #smKey = "";
   readonly #parse: NotebookParser;
@@ -33,13 +32,10 @@ export class NotebookState {
 
   apply(text: string): ApplyOutcome {
     const parsed = this.#parse(text);
-    const outcome: ApplyOutcome = { invalid: false, errors: parsed.errors, secretManagerChanged: false, envChanged: false };
-    if (parsed.secretManager === undefined && parsed.env === undefined && parsed.cells === undefined) {
-      outcome.invalid = true;
-      return outcome;
-    }
+    const outcome: ApplyOutcome = { invalid: parsed.syntaxError, errors: parsed.errors, secretManagerChanged: false, envChanged: false };
+    if (parsed.syntaxError) return outcome;
     if (parsed.secretManager !== undefined) {
-      const key = secretManagerKey(parsed.secretManager);
+      const key = sectionKey(parsed.secretManager);
       if (key !== this.#smKey) {
         this.#smKey = key;
         this.secretManager = parsed.secretManager;
@@ -52,7 +48,7 @@ export class NotebookState {
       outcome.envChanged = true;
     }
     if (parsed.cells !== undefined) {
-      const cellEnv = new Map<string, Map<string, string>>();
+      const cellEnv = new Map<string, ReadonlyMap<string, string>>();
       for (const cell of parsed.cells) if (cell.env.size > 0) cellEnv.set(cell.id, cell.env);
       const changed = cellEnv.size !== this.cellEnv.size || [...cellEnv].some(([id, env]) => !sameMap(env, this.cellEnv.get(id) ?? new Map()));
       if (changed) outcome.envChanged = true;

@@ -1,6 +1,6 @@
-import { invalidEnvReason } from "../redaction/sensitive.js";
-import { MASKED, type EnvModel } from "./env-model.js";
+import { invalidEnvReason, MASKED } from "../redaction/sensitive.js";
 import { ErrorCode, StrataSecretsError } from "./errors.js";
+import type { Session } from "./session.js";
 
 /**
  * What a Runtime-panel save (`saveEnv`) means for the session values and for `[env]` on
@@ -9,8 +9,9 @@ import { ErrorCode, StrataSecretsError } from "./errors.js";
  * not written (a key already declared on disk stays declared). Sensitive names, and
  * values equal to a known secret, are kept in memory only and declared blank on disk.
  */
-export function planEnvSave(input: Record<string, unknown>, model: EnvModel): { manual: Map<string, string>; disk: Map<string, string> } {
-  if (!input || typeof input !== "object") throw new StrataSecretsError(ErrorCode.INVALID_ARGUMENT, "saveEnv: env must be an object of strings");
+export function planEnvSave(input: Record<string, unknown>, session: Session): { manual: Map<string, string>; disk: Map<string, string> } {
+  if (!input || typeof input !== "object" || Array.isArray(input)) throw new StrataSecretsError(ErrorCode.INVALID_ARGUMENT, "saveEnv: env must be an object of strings");
+  const { model } = session;
   const manual = new Map<string, string>();
   const disk = new Map<string, string>();
   for (const [key, value] of Object.entries(input)) {
@@ -21,8 +22,9 @@ export function planEnvSave(input: Record<string, unknown>, model: EnvModel): { 
     const unchangedFetched = entry !== undefined && entry.source !== "manual" && entry.refused === undefined && entry.value === value;
     if (value === MASKED || unchangedFetched) {
       if (!entry) continue;
-      if (model.disk.has(key)) disk.set(key, model.disk.get(key)!);
-      const typed = model.manual.get(key);
+      const onDisk = session.disk.get(key);
+      if (onDisk !== undefined) disk.set(key, onDisk);
+      const typed = session.manual.get(key);
       if (typed !== undefined) manual.set(key, typed);
       continue;
     }

@@ -1,34 +1,81 @@
-/** `[secret_manager]` of notebook.toml, validated. */
+import type { ZodObject, z as Zod } from "zod";
+import type { OutputMasker } from "../redaction/masker.js";
+
+export type { OutputMasker };
+
+/** A value in `[secret_manager]`: TOML strings, integers and booleans. */
+export type ConfigValue = string | number | boolean;
+
+/**
+ * `[secret_manager]` of notebook.toml: `provider` plus that provider's own keys
+ * (Infisical: `project_id`, `environment`, `path`, `base_url`).
+ */
 export interface SecretManagerConfig {
   provider?: string;
-  project_id?: string;
-  environment?: string;
-  path?: string;
-  base_url?: string;
+  [key: string]: ConfigValue | undefined;
 }
+
+/** A provider's own `[secret_manager]` keys, validated by its `configSchema` (no `provider`). */
+export type ProviderConfig = Readonly<Record<string, ConfigValue>>;
 
 /** What a provider answers. Failures are returned in `error`, never thrown. */
 export interface FetchResult {
   secrets: Record<string, string>;
-  /** The provider name, shown as the row's source badge. */
-  source: string;
   /** ISO-8601 UTC time of the answer. */
   fetchedAt: string;
   error: string | null;
+  /** Keys the manager holds but that cannot become variables, with the reason (no value). */
+  refused?: Record<string, string>;
+  /** The manager's own version id per key, where it has one. Never a value or a hash of one. */
+  versions?: Record<string, string>;
+  /** A remark shown in `status().notice`, e.g. a scope the manager imposed. Never a value. */
+  notice?: string;
 }
 
+/** What a provider's `fetch` gets besides its config. */
 export interface FetchContext {
-  /** Aborted at the deadline or when the plugin closes. */
+  /** Aborted at the deadline or when the plugin closes: stop and return. */
   signal: AbortSignal;
+  /** The deadline of this fetch, ms (for messages; the registry enforces it). */
   timeoutMs: number;
-  /** Snapshot of the kernel's credentials taken when the plugin was created. */
+  /**
+   * The provider's `credentialNames` and `settingNames`, snapshotted when the plugin was
+   * created (never read live: `process.env` is what the plugin patches).
+   */
   credentials: Readonly<Record<string, string | undefined>>;
 }
 
-/** A secret manager. One file in plugin/providers/ per manager. */
+/**
+ * A secret manager: one file in plugin/providers/ (protocol v2). Adding one touches no core
+ * file: register it with `providers: { name: provider }`.
+ * @example
+ * const memory: SecretProvider = {
+ *   name: "memory",
+ *   credentialNames: ["MEMORY_TOKEN"],
+ *   configSchema: (z) => z.strictObject({ bucket: z.string() }),
+ *   async fetch(config, ctx) {
+ *     if (!ctx.credentials.MEMORY_TOKEN) return { secrets: {}, fetchedAt: new Date().toISOString(), error: "No Memory credentials in the process environment. Set MEMORY_TOKEN." };
+ *     return { secrets: { A: "1" }, fetchedAt: new Date().toISOString(), error: null };
+ *   },
+ * };
+ */
 export interface SecretProvider {
+  /** The `provider` value in notebook.toml and the source badge ("infisical" -> INFISICAL). */
   name: string;
-  fetch(config: SecretManagerConfig, ctx: FetchContext): Promise<FetchResult>;
+  /**
+   * Environment variables that are this provider's credentials: snapshotted at creation,
+   * removed from the env cells see (unless `scrubCredentials: false`), masked in output.
+   */
+  credentialNames: readonly string[];
+  /** Other environment variables it reads (hosts, defaults): snapshotted at creation only. */
+  settingNames?: readonly string[];
+  /**
+   * Its own `[secret_manager]` keys (besides `provider`), as a zod object built with the `z`
+   * it is given (zod loads lazily). Use `strictObject` so typos are reported.
+   */
+  configSchema(z: typeof Zod): ZodObject;
+  /** Reads the secrets. Returns failures in `error`; throws only for programming errors. */
+  fetch(config: ProviderConfig, ctx: FetchContext): Promise<FetchResult>;
   /** Releases what the provider holds (workers, sockets). Called by `plugin.close()`. */
   close?(): Promise<void>;
 }
@@ -46,7 +93,10 @@ export interface EnvRow {
   key: string;
   /** "manual", or the provider name when the value comes from the manager. */
   source: string;
+  /** The name matches the sensitive-name rule. */
   sensitive: boolean;
+  /** The value is never shown (fetched, sensitive, or a copy of a secret): `maskedEnv()` gives the marker. */
+  hidden: boolean;
   /** The value comes from a fetch that has since failed. */
   stale: boolean;
   /** Why the value is not applied, when it is not. */
@@ -62,6 +112,8 @@ export interface PluginStatus {
   fetchError: string | null;
   /** `configError ?? fetchError` */
   error: string | null;
+  /** A remark from the last fetch (e.g. a scope the manager imposed), or null. */
+  notice: string | null;
 }
 
 /** Events: names and messages only, never a value. */
@@ -74,39 +126,45 @@ export type PluginEvent =
   | { type: "env-saved"; written: boolean };
 
 export interface WatchOptions {
-  /** chokidar polling (network drives, containers). */
+  /** chokidar polling (network drives, containers). @example { usePolling: true, interval: 100 } */
   usePolling?: boolean;
-  /** Polling interval in ms. */
+  /** Polling interval in ms (default 100). */
   interval?: number;
   /** Delay of the trailing re-read after the last event of a burst, ms (default 80). */
   settleMs?: number;
 }
 
 export interface SecretManagerPluginOptions {
-  /** Directory holding notebook.toml. */
+  /** Directory holding notebook.toml. @example "./notebooks/sales" */
   notebookDir: string;
-  /** The object patched before each cell (default `process.env`). */
+  /** The object patched before each cell (default `process.env`). @example {} (tests) */
   env?: Record<string, string | undefined>;
-  /** Where INFISICAL_* are read (default `process.env`); snapshotted at creation. */
+  /**
+   * Where providers read their credentials and settings (default `process.env`),
+   * snapshotted at creation. @example { INFISICAL_TOKEN: "st...." }
+   */
   credentials?: Readonly<Record<string, string | undefined>>;
-  /** Remove INFISICAL_CLIENT_ID/_SECRET/_TOKEN from `env` while the plugin is open (default true). */
+  /**
+   * Remove every provider's credential variables from `env` while the plugin is open
+   * (default true). @example false (a kernel whose cells need the same AWS keys)
+   */
   scrubCredentials?: boolean;
-  /** Extra or replacement providers by name. */
+  /** Extra or replacement providers by name. @example { memory: memoryProvider } */
   providers?: Record<string, SecretProvider>;
-  /** Watch notebook.toml and reload on save (default true). */
+  /** Watch notebook.toml and reload on save (default true). @example { usePolling: true } */
   watch?: boolean | WatchOptions;
-  /** Deadline of one fetch, ms (default 20,000). */
+  /** Deadline of one fetch, ms (default 20,000). @example 5_000 */
   fetchTimeoutMs?: number;
-  /** Manager values for these code-injecting names are applied anyway (e.g. ["NODE_OPTIONS"]). */
-  allowUnsafeNames?: string[];
+  /** Manager values for these code-injecting names are applied anyway. @example ["NODE_OPTIONS"] */
+  allowUnsafeNames?: readonly string[];
   /**
    * After each cell, put back managed values the cell overwrote or deleted (default true).
-   * Costs one env read per managed key per cell: about 0.2 µs each with a typical
-   * environment, about 3 µs each when process.env holds a thousand variables.
+   * @example false
    */
   reassertAfterCell?: boolean;
-  /** Extra sensitive-name patterns, added to KEY/SECRET/TOKEN/PASSWORD/CREDENTIAL. */
-  sensitivePatterns?: RegExp[];
+  /** Extra sensitive-name patterns, added to KEY/SECRET/TOKEN/PASSWORD/CREDENTIAL. @example [/PASS/i, /DSN$/] */
+  sensitivePatterns?: readonly RegExp[];
+  /** Called for each event (names only, never values). A throwing listener is reported once. @example (e) => console.log(e.type) */
   onEvent?: (event: PluginEvent) => void;
 }
 
@@ -114,25 +172,82 @@ export interface CellRef {
   id: string;
 }
 
-/** Streaming masker: `write` returns what is safe to emit now, `flush` the held-back rest. */
-export interface OutputMasker {
-  write(chunk: string): string;
-  flush(): string;
+/** The secret manager plugin of one notebook. */
+export interface SecretManagerPlugin extends AsyncDisposable {
+  /** "strata-secrets": how kernels name this plugin in messages. */
+  readonly name: string;
+  /**
+   * Reads notebook.toml, fetches, starts watching. A failed fetch does not throw: it shows
+   * in `status()`. Idempotent (the same promise every call).
+   * @example await plugin.open();
+   */
+  open(): Promise<void>;
+  /**
+   * Synchronous: brings the env up to date for this cell and overlays its `[cells.env]`.
+   * @example plugin.beforeCellRun({ id: "load-data" });
+   */
+  beforeCellRun(cell: CellRef): void;
+  /**
+   * Synchronous: drops the cell's overlay and puts back managed values it changed.
+   * @example plugin.afterCellRun({ id: "load-data" });
+   */
+  afterCellRun(cell: CellRef): void;
+  /**
+   * Fetches again now (the Refresh button); concurrent calls share one fetch.
+   * @example await plugin.refresh();
+   */
+  refresh(): Promise<void>;
+  /** The env rows, never a value. @example plugin.rows().filter((r) => r.stale) */
+  rows(): EnvRow[];
+  /** The secret-manager status. @example if (plugin.status().error) console.warn(plugin.status().error) */
+  status(): PluginStatus;
+  /** key -> value, or MASKED ("__strata_masked__") where the row is hidden. @example plugin.maskedEnv().LOG_LEVEL */
+  maskedEnv(): Record<string, string>;
+  /**
+   * The Runtime panel's save: MASKED keeps the current value, a key left out is removed,
+   * a new value replaces and becomes manual.
+   * @example await plugin.saveEnv({ ...plugin.maskedEnv(), LOG_LEVEL: "debug" });
+   */
+  saveEnv(env: Record<string, string>): Promise<void>;
+  /**
+   * Writes `[secret_manager]` (null removes it), reloads and fetches.
+   * @example await plugin.saveSecretManagerConfig({ provider: "infisical", project_id: "p", path: "/app" });
+   */
+  saveSecretManagerConfig(config: SecretManagerConfig | null): Promise<void>;
+  /** `text` with every known secret value masked as `***`. @example plugin.maskOutput(log) */
+  maskOutput(text: string): string;
+  /**
+   * A streaming masker: `write(chunk)` returns text safe to emit now, `flush()` the rest.
+   * @example const m = plugin.createOutputMasker(); out(m.write(chunk)); out(m.flush());
+   */
+  createOutputMasker(): OutputMasker;
+  /** The `[secret_manager]` in force (last good), or null. @example plugin.secretManagerConfig()?.provider */
+  secretManagerConfig(): SecretManagerConfig | null;
+  /**
+   * The registered providers and their `[secret_manager]` fields (for a settings form).
+   * @example (await plugin.describeProviders()).map((p) => p.name) // ["infisical", ...]
+   */
+  describeProviders(): Promise<ProviderDescription[]>;
+  /** Idempotent: restores the env, stops watching and any fetch. @example await plugin.close(); */
+  close(): Promise<void>;
 }
 
-export interface SecretManagerPlugin extends AsyncDisposable {
-  open(): Promise<void>;
-  beforeCellRun(cell: CellRef): void;
-  afterCellRun(cell: CellRef): void;
-  refresh(): Promise<void>;
-  rows(): EnvRow[];
-  status(): PluginStatus;
-  maskedEnv(): Record<string, string>;
-  saveEnv(env: Record<string, string>): Promise<void>;
-  saveSecretManagerConfig(config: SecretManagerConfig | null): Promise<void>;
-  maskOutput(text: string): string;
-  createOutputMasker(): OutputMasker;
-  /** The current `[secret_manager]` (last good), or null. */
-  secretManagerConfig(): SecretManagerConfig | null;
-  close(): Promise<void>;
+/** One field of a provider's `[secret_manager]` form (from its config schema). */
+export interface ProviderField {
+  key: string;
+  title: string;
+  description?: string;
+  type: "string" | "integer" | "boolean" | "choice";
+  /** The allowed values of a "choice" field, as strings. */
+  choices?: string[];
+  examples?: string[];
+}
+
+/** A provider as the Runtime panel's form shows it. */
+export interface ProviderDescription {
+  /** The `provider` value. */
+  name: string;
+  /** The source badge of its rows. */
+  badge: string;
+  fields: ProviderField[];
 }

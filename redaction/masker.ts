@@ -1,8 +1,13 @@
-import type { OutputMasker } from "../plugin/types.js";
 import { AhoCorasick } from "./aho-corasick.js";
 import { secretForms } from "./encodings.js";
 
 export const MASK = "***";
+
+/** Streaming masker: `write` returns what is safe to emit now, `flush` the held-back rest. */
+export interface OutputMasker {
+  write(chunk: string): string;
+  flush(): string;
+}
 
 /** Masks every known form of a set of secret values in text. */
 export class SecretMasker {

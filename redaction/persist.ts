@@ -1,10 +1,20 @@
 import { randomBytes } from "node:crypto";
 import { readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { SECRET_MANAGER_KEYS } from "../plugin/config.js";
-import { ErrorCode, StrataSecretsError } from "../plugin/errors.js";
-import type { SecretManagerConfig } from "../plugin/types.js";
 import { isSensitiveName } from "./sensitive.js";
+
+/** A TOML value the editor writes: strings, integers, booleans. */
+export type TomlScalar = string | number | boolean;
+
+/** Why an edit of notebook.toml failed. Messages never contain a value. */
+export class TomlEditError extends Error {
+  readonly reason: "invalid-toml" | "write-failed" | "busy";
+  constructor(reason: TomlEditError["reason"], message: string, options?: { cause?: unknown }) {
+    super(message, { cause: options?.cause ?? null });
+    this.name = "TomlEditError";
+    this.reason = reason;
+  }
+}
 
 export interface EnvWriteRules {
   sensitivePatterns?: readonly RegExp[];
@@ -21,17 +31,6 @@ export function envEntries(env: ReadonlyMap<string, string>, rules: EnvWriteRule
   });
 }
 
-/** `[secret_manager]` entries as written: the five known keys, trimmed, empty ones left out. */
-export function secretManagerEntries(config: SecretManagerConfig | null): [string, string][] | null {
-  if (!config) return null;
-  const out: [string, string][] = [];
-  for (const key of SECRET_MANAGER_KEYS) {
-    const value = typeof config[key] === "string" ? config[key].trim() : "";
-    if (value) out.push([key, value]);
-  }
-  return out.length > 0 ? out : null;
-}
-
 async function readText(path: string): Promise<string> {
   try {
     return await readFile(path, "utf8");
@@ -45,7 +44,7 @@ async function readText(path: string): Promise<string> {
  * Applies `edit` to the file's current content and replaces it atomically (temp file in
  * the same directory, then rename; mode kept). Nothing is written when the edit changes
  * nothing. If the file changes while the edit is prepared, the edit is applied again to
- * the new content, so a concurrent save by someone else is never overwritten.
+ * the new content, so a concurrent save by someone else is not overwritten.
  */
 export async function editFile(path: string, edit: (text: string) => string): Promise<{ text: string; written: boolean }> {
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -54,7 +53,7 @@ export async function editFile(path: string, edit: (text: string) => string): Pr
     try {
       after = edit(before);
     } catch (error) {
-      throw new StrataSecretsError(ErrorCode.INVALID_CONFIG, `${basename(path)} is not valid TOML; fix it before saving from the panel`, { cause: error });
+      throw new TomlEditError("invalid-toml", `${basename(path)} is not valid TOML; fix it before saving from the panel`, { cause: error });
     }
     if (after === before) return { text: before, written: false };
     const mode = await stat(path).then((s) => s.mode & 0o777, () => 0o644);
@@ -69,22 +68,19 @@ export async function editFile(path: string, edit: (text: string) => string): Pr
       return { text: after, written: true };
     } catch (error) {
       await rm(temp, { force: true });
-      throw new StrataSecretsError(ErrorCode.WRITE_FAILED, `Could not write ${basename(path)}: ${(error as NodeJS.ErrnoException).code ?? "error"}`, { cause: error });
+      throw new TomlEditError("write-failed", `Could not write ${basename(path)}: ${(error as NodeJS.ErrnoException).code ?? "error"}`, { cause: error });
     }
   }
-  throw new StrataSecretsError(ErrorCode.WRITE_FAILED, `${basename(path)} kept changing while saving; try again`);
+  throw new TomlEditError("busy", `${basename(path)} kept changing while saving; try again`);
+}
+
+/** Writes the top-level table `name` of a TOML file (only that table changes); null removes it. */
+export async function writeTable(path: string, name: string, entries: [string, TomlScalar][] | null) {
+  const { replaceTable } = await import("./toml-edit.js");
+  return editFile(path, (text) => replaceTable(text, name, entries));
 }
 
 /** Writes `[env]` of notebook.toml (only that table changes). */
-export async function writeEnvTable(path: string, env: ReadonlyMap<string, string>, rules: EnvWriteRules = {}) {
-  const entries = envEntries(env, rules);
-  const { replaceTable } = await import("./toml-edit.js");
-  return editFile(path, (text) => replaceTable(text, "env", entries));
-}
-
-/** Writes `[secret_manager]` of notebook.toml; null or an all-empty config removes the table. */
-export async function writeSecretManagerTable(path: string, config: SecretManagerConfig | null) {
-  const entries = secretManagerEntries(config);
-  const { replaceTable } = await import("./toml-edit.js");
-  return editFile(path, (text) => replaceTable(text, "secret_manager", entries));
+export function writeEnvTable(path: string, env: ReadonlyMap<string, string>, rules: EnvWriteRules = {}) {
+  return writeTable(path, "env", envEntries(env, rules));
 }

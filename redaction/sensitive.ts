@@ -3,6 +3,9 @@
  * one of these substrings. Known false positives: MONKEY, KEYBOARD_LAYOUT, TOKENIZER_PATH.
  * Known misses: DB_PASS, PASSWD, PRIVATE_PEM, DSN — add patterns with `sensitivePatterns`.
  */
+/** What the Runtime panel gets instead of a hidden value, and sends back to keep it. */
+export const MASKED = "__strata_masked__";
+
 export const SENSITIVE_SUBSTRINGS = Object.freeze(["KEY", "SECRET", "TOKEN", "PASSWORD", "CREDENTIAL"] as const);
 
 /** Whether values under this name are hidden in the UI and blanked on disk. */

@@ -1,5 +1,6 @@
 import { parse, stringify } from "smol-toml";
 import { parseTOML, type AST } from "toml-eslint-parser";
+import type { TomlScalar } from "./persist.js";
 
 type TOMLKeyValue = AST.TOMLKeyValue;
 type TOMLTable = AST.TOMLTable;
@@ -7,6 +8,11 @@ type TOMLTable = AST.TOMLTable;
 /** A TOML basic string for any value (escapes quotes, backslashes, control characters). */
 export function tomlString(value: string): string {
   return stringify({ v: value }).trim().slice("v = ".length);
+}
+
+/** A TOML value: strings quoted and escaped, integers and booleans as they are. */
+export function tomlValue(value: TomlScalar): string {
+  return typeof value === "string" ? tomlString(value) : String(value);
 }
 
 const BARE_KEY = /^[A-Za-z0-9_-]+$/;
@@ -46,7 +52,7 @@ function applyEdits(text: string, edits: Edit[]): string {
  * `name = { ... }` or dotted `name.key = ...` lines at the top; each is rewritten in its own
  * form. `entries` null removes the table. Throws when `text` is not valid TOML.
  */
-export function replaceTable(text: string, name: string, entries: [string, string][] | null): string {
+export function replaceTable(text: string, name: string, entries: [string, TomlScalar][] | null): string {
   if (sameTable((parse(text) as Record<string, unknown>)[name], entries)) return text;
   const eol = text.includes("\r\n") ? "\r\n" : "\n";
   const ast = parseTOML(text);
@@ -60,7 +66,7 @@ export function replaceTable(text: string, name: string, entries: [string, strin
       rootKvs.push(node);
     }
   }
-  const kvLine = ([k, v]: [string, string]) => `${tomlKey(k)} = ${tomlString(v)}`;
+  const kvLine = ([k, v]: [string, TomlScalar]) => `${tomlKey(k)} = ${tomlValue(v)}`;
   const section = sections[0];
   if (section) {
     const start = section.range[0];
@@ -103,7 +109,7 @@ export function replaceTable(text: string, name: string, entries: [string, strin
 }
 
 /** Whether the table already holds exactly these entries (order aside): then nothing is written. */
-function sameTable(current: unknown, entries: [string, string][] | null): boolean {
+function sameTable(current: unknown, entries: [string, TomlScalar][] | null): boolean {
   if (entries === null || entries.length === 0) return current === undefined || (entries !== null && isEmptyTable(current));
   if (!current || typeof current !== "object" || Array.isArray(current)) return false;
   const table = current as Record<string, unknown>;

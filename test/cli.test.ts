@@ -2,61 +2,72 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { cp, readFile, writeFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { InfisicalServer } from "../fixtures/infisical-server/index.js";
 import { createInfisicalProvider } from "../plugin/providers/infisical.js";
-import { canariesIn, canaryFilesUnder, identityCredentials, notebookToml, PROJECT, startFixture, tempDir, waitFor, writeNotebook } from "./helpers.js";
+import { describe, expect, test as base } from "./fixtures.js";
+import { canariesIn, identityCredentials, notebookToml, PROJECT, waitFor, writeNotebook } from "./helpers.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const CLI = join(ROOT, "kernel", "cli.ts");
+/** A child process under tsx on a loaded machine can take seconds to start. */
+const WAIT = 30_000;
 
-let server: InfisicalServer;
-let dir: string;
-let cleanup: () => Promise<void>;
-const children: ChildProcessWithoutNullStreams[] = [];
+interface Started {
+  child: ChildProcessWithoutNullStreams;
+  out: () => string;
+  err: () => string;
+  exit: Promise<number | null>;
+}
 
-beforeEach(async () => {
-  server = await startFixture();
-  ({ dir, cleanup } = await tempDir());
+interface CliFixtures {
+  /** The kernel's environment for the CLI: the fixture server's identity, no colors. */
+  childEnv: (extra?: Record<string, string>) => NodeJS.ProcessEnv;
+  /** Starts the CLI; every child is killed after the test. */
+  start: (args: string[], env?: NodeJS.ProcessEnv) => Started;
+  run: (args: string[], env?: NodeJS.ProcessEnv) => Promise<{ code: number | null; stdout: string; stderr: string }>;
+  /** The demo notebook's cells with the fixture server's [secret_manager]. */
+  demoNotebook: (extraCells?: string) => Promise<void>;
+}
+
+const test = base.extend<CliFixtures>({
+  childEnv: async ({ server }, use) => {
+    await use((extra = {}) => ({ PATH: process.env["PATH"], HOME: process.env["HOME"], NO_COLOR: "1", ...identityCredentials(server), ...extra }));
+  },
+  start: async ({ childEnv }, use) => {
+    const children: ChildProcessWithoutNullStreams[] = [];
+    try {
+      await use((args, env = childEnv()) => {
+        const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], { cwd: ROOT, env });
+        children.push(child);
+        let out = "";
+        let err = "";
+        child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+        child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+        const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+        return { child, out: () => out, err: () => err, exit };
+      });
+    } finally {
+      for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+    }
+  },
+  run: async ({ start }, use) => {
+    await use(async (args, env) => {
+      const p = start(args, env);
+      const code = await p.exit;
+      return { code, stdout: p.out(), stderr: p.err() };
+    });
+  },
+  demoNotebook: async ({ dir }, use) => {
+    await use(async (extraCells = "") => {
+      await cp(join(ROOT, "fixtures", "notebooks", "demo", "cells"), join(dir, "cells"), { recursive: true });
+      const demo = await readFile(join(ROOT, "fixtures", "notebooks", "demo", "notebook.toml"), "utf8");
+      const cells = demo.slice(demo.indexOf("[[cells]]"));
+      await writeNotebook(dir, notebookToml({ extra: cells + extraCells }));
+    });
+  },
 });
-afterEach(async () => {
-  for (const c of children.splice(0)) if (c.exitCode === null) c.kill("SIGKILL");
-  expect(await canaryFilesUnder(dir)).toEqual([]);
-  await server.close();
-  await cleanup();
-});
-
-function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH: process.env["PATH"], HOME: process.env["HOME"], NO_COLOR: "1", ...identityCredentials(server), ...extra };
-  return env;
-}
-
-function start(args: string[], env = childEnv()): { child: ChildProcessWithoutNullStreams; out: () => string; err: () => string; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], { cwd: ROOT, env });
-  children.push(child);
-  let out = "";
-  let err = "";
-  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-  const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return { child, out: () => out, err: () => err, exit };
-}
-
-async function run(args: string[], env?: NodeJS.ProcessEnv) {
-  const p = start(args, env);
-  const code = await p.exit;
-  return { code, stdout: p.out(), stderr: p.err() };
-}
-
-async function demoNotebook(extraCells = ""): Promise<void> {
-  await cp(join(ROOT, "fixtures", "notebooks", "demo", "cells"), join(dir, "cells"), { recursive: true });
-  const demo = await readFile(join(ROOT, "fixtures", "notebooks", "demo", "notebook.toml"), "utf8");
-  const cells = demo.slice(demo.indexOf("[[cells]]"));
-  await writeNotebook(dir, notebookToml({ extra: cells + extraCells }));
-}
 
 describe("strata-secrets CLI", () => {
-  it("run: runs every cell, prints badges and status, saves masked console files", async () => {
+  test("run: runs every cell, prints badges and status, saves masked console files", async ({ dir, run, demoNotebook }) => {
     await demoNotebook();
     const r = await run(["run", dir]);
     expect(r.stderr).toBe("and base64: ***\n");
@@ -72,7 +83,7 @@ describe("strata-secrets CLI", () => {
     expect(canariesIn(r.stdout + r.stderr)).toEqual([]);
   });
 
-  it("run --json: cells with masked output, rows and status", async () => {
+  test("run --json: cells with masked output, rows and status", async ({ dir, run, demoNotebook }) => {
     await demoNotebook();
     const r = await run(["run", dir, "--json"]);
     expect(r.code).toBe(0);
@@ -84,7 +95,7 @@ describe("strata-secrets CLI", () => {
     expect(canariesIn(r.stdout + r.stderr)).toEqual([]);
   });
 
-  it("run: a throwing cell exits 1; the manager being down still runs cells and shows the error", async () => {
+  test("run: a throwing cell exits 1; the manager being down still runs cells and shows the error", async ({ server, dir, run, demoNotebook }) => {
     await demoNotebook('\n[[cells]]\nid = "boom"\nfile = "boom.js"\norder = 9\n');
     await writeFile(join(dir, "cells", "boom.js"), "throw new Error(`failed with ${process.env.DATABASE_URL}`);\n");
     const r = await run(["run", dir]);
@@ -97,7 +108,7 @@ describe("strata-secrets CLI", () => {
     expect(canariesIn(r.stdout + r.stderr + down.stdout + down.stderr)).toEqual([]);
   });
 
-  it("clear usage errors: no notebook.toml, unknown flag, unknown command; --help", async () => {
+  test("clear usage errors: no notebook.toml, unknown flag, unknown command; --help", async ({ dir, run }) => {
     const missing = await run(["run", dir]);
     expect(missing).toMatchObject({ code: 2 });
     expect(missing.stderr).toContain("no notebook.toml in");
@@ -111,12 +122,12 @@ describe("strata-secrets CLI", () => {
     expect((await run(["run", "--help"])).stdout).toContain("--keep-going");
   });
 
-  it("watch: prints reloads and fetches (names only) and closes cleanly on SIGINT", async () => {
+  test("watch: prints reloads and fetches (names only) and closes cleanly on SIGINT", async ({ dir, start, demoNotebook }) => {
     await demoNotebook();
     const w = start(["watch", dir]);
-    await waitFor(() => w.out().includes("watching "), 15_000, "watching");
+    await waitFor(() => w.out().includes("watching "), WAIT, "watching");
     await writeFile(join(dir, "notebook.toml"), (await readFile(join(dir, "notebook.toml"), "utf8")).replace('path = "/"', 'path = "/app"'));
-    await waitFor(() => w.out().includes("+APP_SECRET"), 10_000, "fetch line");
+    await waitFor(() => w.out().includes("+APP_SECRET"), WAIT, "fetch line");
     expect(w.out()).toMatch(/reloaded notebook.toml \(\[secret_manager\] changed\)/);
     expect(w.out()).toMatch(/fetched from INFISICAL: .*-API_HOST/);
     w.child.kill("SIGINT");
@@ -125,22 +136,22 @@ describe("strata-secrets CLI", () => {
     expect(canariesIn(w.out() + w.err())).toEqual([]);
   });
 
-  it("watch --run re-runs the cells after a change", async () => {
+  test("watch --run re-runs the cells after a change", async ({ server, dir, start, demoNotebook }) => {
     await demoNotebook();
     const w = start(["watch", dir, "--run"]);
-    await waitFor(() => w.out().includes("ran 3 cell(s): ok"), 15_000, "first run");
+    await waitFor(() => w.out().includes("ran 3 cell(s): ok"), WAIT, "first run");
     server.store.setSecret(PROJECT, "dev", "/", "API_HOST", "rotated.example.test");
     await writeFile(join(dir, "notebook.toml"), (await readFile(join(dir, "notebook.toml"), "utf8")).replace('LOG_LEVEL = "info"', 'LOG_LEVEL = "warn"'));
-    await waitFor(() => w.out().split("ran 3 cell(s): ok").length === 3, 10_000, "second run");
+    await waitFor(() => w.out().split("ran 3 cell(s): ok").length === 3, WAIT, "second run");
     w.child.kill("SIGTERM");
     expect(await w.exit).toBe(0);
     expect(w.out()).toContain("LOG_LEVEL=warn");
   });
 
-  it("serve: prints a token URL; the API answers with the token only", async () => {
+  test("serve: prints a token URL; the API answers with the token only", async ({ dir, start, demoNotebook }) => {
     await demoNotebook();
     const s = start(["serve", dir]);
-    const url = await waitFor(() => /Runtime panel: (\S+)/.exec(s.out())?.[1], 15_000, "panel URL");
+    const url = await waitFor(() => /Runtime panel: (\S+)/.exec(s.out())?.[1], WAIT, "panel URL");
     const { origin, searchParams } = new URL(url);
     expect((await fetch(`${origin}/api/state`)).status).toBe(401);
     const state = (await (await fetch(`${origin}/api/state`, { headers: { authorization: `Bearer ${searchParams.get("token")}` } })).json()) as { rows: { key: string; source: string }[] };
@@ -150,16 +161,16 @@ describe("strata-secrets CLI", () => {
     expect(canariesIn(s.out() + s.err() + JSON.stringify(state))).toEqual([]);
   });
 
-  it("dev-server: prints exports that the real SDK can log in with", async () => {
+  test("dev-server: prints exports that the real SDK can log in with", async ({ dir, start }) => {
     const secrets = join(dir, "secrets.toml");
     await mkdir(dir, { recursive: true });
     await writeFile(secrets, `project_id = "p-cli"\n[secrets.dev."/"]\nFROM_FILE = "dev-server-file-value"\n`);
     const d = start(["dev-server", "--secrets", secrets], { PATH: process.env["PATH"], NO_COLOR: "1" });
-    const line = await waitFor(() => d.out().split("\n").find((l) => l.startsWith("export ")), 15_000, "export line");
+    const line = await waitFor(() => d.out().split("\n").find((l) => l.startsWith("export ")), WAIT, "export line");
     const creds = Object.fromEntries(line.slice("export ".length).split(" ").map((kv) => kv.split("=") as [string, string]));
     expect(d.out()).toContain('project_id = "p-cli"');
     const provider = createInfisicalProvider();
-    const result = await provider.fetch({ project_id: "p-cli" }, { signal: new AbortController().signal, timeoutMs: 10_000, credentials: creds });
+    const result = await provider.fetch({ project_id: "p-cli" }, { signal: new AbortController().signal, timeoutMs: WAIT, credentials: creds });
     await provider.close?.();
     expect(result).toMatchObject({ error: null, secrets: { FROM_FILE: "dev-server-file-value" } });
     d.child.kill("SIGINT");

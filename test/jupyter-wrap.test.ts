@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, onTestFinished } from "vitest";
 import { wrapExecutor, type TslabExecutor } from "../kernel/jupyter/wrap.js";
 import { createSecretManagerPlugin, type SecretManagerPlugin } from "../plugin/index.js";
 import { tempDir, writeNotebook } from "./helpers.js";
@@ -22,13 +22,17 @@ async function openPlugin(): Promise<{ plugin: SecretManagerPlugin; cleanup: () 
   const { dir, cleanup } = await tempDir();
   await writeNotebook(dir, '[env]\nSECRET_TOKEN = "tok-value-123456"\nPLAIN = "p"\n');
   const plugin = createSecretManagerPlugin({ notebookDir: dir, env: {}, watch: false });
+  onTestFinished(async () => {
+    await plugin.close();
+    await cleanup();
+  });
   await plugin.open();
   return { plugin, cleanup };
 }
 
 describe("tslab executor wrap", () => {
   it("runs each cell between the hooks and masks what it writes, split across chunks too", async () => {
-    const { plugin, cleanup } = await openPlugin();
+    const { plugin } = await openPlugin();
     const calls: string[] = [];
     const executor: TslabExecutor = {
       execute: async (src) => {
@@ -43,12 +47,10 @@ describe("tslab executor wrap", () => {
     expect(await executor.execute("cell 1")).toBe(true);
     expect(calls).toEqual(["cell 1"]);
     expect(seen.out.join("")).toBe("value: *** done\n");
-    await plugin.close();
-    await cleanup();
   });
 
   it("a failing hook fails the cell with a clear message and does not run it", async () => {
-    const { plugin, cleanup } = await openPlugin();
+    const { plugin } = await openPlugin();
     await plugin.close();
     let ran = false;
     const executor: TslabExecutor = { execute: async () => ((ran = true), true) };
@@ -57,6 +59,5 @@ describe("tslab executor wrap", () => {
     expect(await executor.execute("x")).toBe(false);
     expect(ran).toBe(false);
     expect(seen.err.join("")).toMatch(/^strata-secrets: the secrets could not be applied to this cell \(.*closed\); it was not run\.\n$/);
-    await cleanup();
   });
 });

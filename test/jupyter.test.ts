@@ -27,28 +27,79 @@ const sha = (v: string) => createHash("sha256").update(v).digest("hex").slice(0,
 /** A cell that prints a fingerprint of a variable, never the value. */
 const fingerprint = (name: string) => `import { createHash } from "crypto";\nconsole.log("fp=" + createHash("sha256").update(process.env.${name} ?? "").digest("hex").slice(0, 16));`;
 
-describe.runIf(available)("tslab Jupyter kernel with strata-secrets, driven by jupyter_client", () => {
-  let server: InfisicalServer;
-  let dir: string;
-  let prefix: string;
-  const cleanups: (() => Promise<void>)[] = [];
-  let driver: ChildProcessWithoutNullStreams;
-  let lines: AsyncIterableIterator<string>;
-  let kernelPid = 0;
-  const transcript: unknown[] = [];
-  let driverErr = "";
+/** A tslab kernel with strata-secrets, started through the kernelspec, driven by jupyter_client. */
+interface JupyterKernel {
+  pid: number;
+  cell(code: string): Promise<CellOutput>;
+  shutdown(): Promise<Record<string, unknown>>;
+  kill(): void;
+  transcript: unknown[];
+}
 
-  async function next(): Promise<Record<string, unknown>> {
+async function startKernel(kernelName: string, prefix: string, dir: string, env: Record<string, string>): Promise<JupyterKernel> {
+  const driver: ChildProcessWithoutNullStreams = spawn(PYTHON, [join(ROOT, "test", "jupyter", "driver.py"), kernelName, dir], {
+    env: { PATH: process.env["PATH"], HOME: process.env["HOME"], JUPYTER_PATH: join(prefix, "share", "jupyter"), ...env },
+  });
+  let driverErr = "";
+  driver.stderr.on("data", (d: Buffer) => (driverErr += d.toString()));
+  const lines = createInterface({ input: driver.stdout })[Symbol.asyncIterator]();
+  const transcript: unknown[] = [];
+  const next = async (): Promise<Record<string, unknown>> => {
     const { value, done } = await lines.next();
     if (done) throw new Error(`driver exited: ${driverErr}`);
     const parsed = JSON.parse(value) as Record<string, unknown>;
     transcript.push(parsed);
     return parsed;
+  };
+  let pid = 0;
+  // The kernel is the driver's child: killing the driver alone would leave it running.
+  const kill = () => {
+    if (pid > 0) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+    if (driver.exitCode === null) driver.kill("SIGKILL");
+  };
+  try {
+    const ready = await next();
+    pid = ready["pid"] as number;
+    return {
+      pid,
+      transcript,
+      kill,
+      async cell(code) {
+        driver.stdin.write(`${JSON.stringify({ code })}\n`);
+        return (await next()) as unknown as CellOutput;
+      },
+      async shutdown() {
+        driver.stdin.write(`${JSON.stringify({ shutdown: true })}\n`);
+        return next();
+      },
+    };
+  } catch (error) {
+    kill();
+    throw error;
   }
+}
 
-  async function cell(code: string): Promise<CellOutput> {
-    driver.stdin.write(`${JSON.stringify({ code })}\n`);
-    return (await next()) as unknown as CellOutput;
+/** A cell that fetches again and prints the error, if any (a short deadline may miss a cold start). */
+const REFRESH = "const strata: any = (globalThis as any).strataSecrets;\nawait strata.refresh();\nconsole.log(String(strata.status().error));";
+
+describe.runIf(available)("tslab Jupyter kernel with strata-secrets, driven by jupyter_client", () => {
+  let server: InfisicalServer;
+  let dir: string;
+  let prefix: string;
+  const cleanups: (() => Promise<void>)[] = [];
+  let kernel: JupyterKernel;
+  const kernels: JupyterKernel[] = [];
+  const env = () => ({ STRATA_FETCH_TIMEOUT_MS: "1500", ...identityCredentials(server) });
+
+  /** Refreshes until a fetch succeeds: every test starts from the server's current values. */
+  async function synced(k: JupyterKernel): Promise<void> {
+    await waitFor(async () => (await k.cell(REFRESH)).stdout === "null\n", 60_000, "a successful fetch in the kernel");
   }
 
   beforeAll(async () => {
@@ -64,72 +115,86 @@ describe.runIf(available)("tslab Jupyter kernel with strata-secrets, driven by j
     // tslab type-checks cells: @types/node must resolve from the notebook's folder.
     await symlink(join(ROOT, "node_modules"), join(dir, "node_modules"), "dir");
     await installKernelspec({ prefix, name: "strata-test" });
-    driver = spawn(PYTHON, [join(ROOT, "test", "jupyter", "driver.py"), "strata-test", dir], {
-      env: { PATH: process.env["PATH"], HOME: process.env["HOME"], JUPYTER_PATH: join(prefix, "share", "jupyter"), STRATA_FETCH_TIMEOUT_MS: "1500", ...identityCredentials(server) },
-    });
-    driver.stderr.on("data", (d: Buffer) => (driverErr += d.toString()));
-    lines = createInterface({ input: driver.stdout })[Symbol.asyncIterator]();
-    const ready = await next();
-    kernelPid = ready["pid"] as number;
-    expect(kernelPid).toBeGreaterThan(0);
+    kernel = await startKernel("strata-test", prefix, dir, env());
+    kernels.push(kernel);
+    expect(kernel.pid).toBeGreaterThan(0);
   }, 120_000);
 
   afterAll(async () => {
-    if (driver && driver.exitCode === null) driver.kill("SIGKILL");
-    expect(canariesIn(transcript)).toEqual([]);
-    expect(await canaryFilesUnder(dir)).toEqual([]);
-    await server?.close();
-    for (const c of cleanups) await c();
+    let leaked: string[] = [];
+    try {
+      for (const k of kernels) k.kill();
+      leaked = [...canariesIn(kernels.flatMap((k) => k.transcript)), ...(await canaryFilesUnder(dir))];
+    } finally {
+      await server?.close();
+      for (const c of cleanups) await c();
+    }
+    expect(leaked).toEqual([]);
   });
 
   it("a cell reads a fetched secret; a child process sees it; credentials are not visible", async () => {
-    const fp = await cell(fingerprint("OPENAI_API_KEY"));
+    await synced(kernel);
+    const fp = await kernel.cell(fingerprint("OPENAI_API_KEY"));
     expect(fp.status).toBe("ok");
     expect(fp.stdout).toBe(`fp=${sha(CANARY.openai)}\n`);
-    const child = await cell('import { execSync } from "child_process";\nconsole.log("child=" + execSync("printenv DATABASE_URL").toString().trim().length);');
+    const child = await kernel.cell('import { execSync } from "child_process";\nconsole.log("child=" + execSync("printenv DATABASE_URL").toString().trim().length);');
     expect(child.stdout).toBe(`child=${CANARY.db.length}\n`);
-    const creds = await cell('import { execSync as run } from "child_process";\nconsole.log(JSON.stringify(Object.keys(process.env).filter((k) => /^INFISICAL_(CLIENT|TOKEN)/.test(k))), run("env").toString().includes("INFISICAL_CLIENT_SECRET"));');
+    const creds = await kernel.cell('import { execSync as run } from "child_process";\nconsole.log(JSON.stringify(Object.keys(process.env).filter((k) => /^INFISICAL_(CLIENT|TOKEN)/.test(k))), run("env").toString().includes("INFISICAL_CLIENT_SECRET"));');
     expect(creds.stdout).toBe("[] false\n");
   });
 
   it("a printed secret reaches the client masked, in stream messages", async () => {
-    const out = await cell('{\n  console.log("key:", process.env.OPENAI_API_KEY);\n  process.stderr.write("db: " + process.env.DATABASE_URL + "\\n");\n}');
+    await synced(kernel);
+    const out = await kernel.cell('{\n  console.log("key:", process.env.OPENAI_API_KEY);\n  process.stderr.write("db: " + process.env.DATABASE_URL + "\\n");\n}');
     expect(out.stdout).toBe("key: ***\n");
     expect(out.stderr).toBe("db: ***\n");
     expect(canariesIn(out.messages)).toEqual([]);
   });
 
   it("a cell that overwrites a managed key sees the managed value again in the next cell", async () => {
-    await cell('process.env.OPENAI_API_KEY = "clobbered"; delete process.env.DATABASE_URL;');
-    expect((await cell(fingerprint("OPENAI_API_KEY"))).stdout).toBe(`fp=${sha(CANARY.openai)}\n`);
-    expect((await cell(fingerprint("DATABASE_URL"))).stdout).toBe(`fp=${sha(CANARY.db)}\n`);
+    await synced(kernel);
+    await kernel.cell('process.env.OPENAI_API_KEY = "clobbered"; delete process.env.DATABASE_URL;');
+    expect((await kernel.cell(fingerprint("OPENAI_API_KEY"))).stdout).toBe(`fp=${sha(CANARY.openai)}\n`);
+    expect((await kernel.cell(fingerprint("DATABASE_URL"))).stdout).toBe(`fp=${sha(CANARY.db)}\n`);
   });
 
   it("a rotation lands after notebook.toml is saved with a changed [secret_manager]", async () => {
+    await synced(kernel);
+    const file = join(dir, "notebook.toml");
     server.store.setSecret(PROJECT, "dev", "/", "OPENAI_API_KEY", CANARY.rotated);
-    await writeFile(join(dir, "notebook.toml"), notebookToml().replace('path = "/"', `path = "/"\nbase_url = "${server.url}"`));
-    await waitFor(async () => (await cell(fingerprint("OPENAI_API_KEY"))).stdout === `fp=${sha(CANARY.rotated)}\n`, 20_000, "rotated value in a cell");
+    try {
+      await writeFile(file, notebookToml().replace('path = "/"', `path = "/"\nbase_url = "${server.url}"`));
+      await waitFor(async () => (await kernel.cell(fingerprint("OPENAI_API_KEY"))).stdout === `fp=${sha(CANARY.rotated)}\n`, 30_000, "rotated value in a cell");
+    } finally {
+      server.store.setSecret(PROJECT, "dev", "/", "OPENAI_API_KEY", CANARY.openai);
+      await writeFile(file, notebookToml());
+    }
   });
 
   it("the manager going down keeps the kernel running with the last good values", async () => {
+    await synced(kernel);
     server.faults.hang = true;
-    const refresh = await cell("const strata: any = (globalThis as any).strataSecrets;\nawait strata.refresh();\nconsole.log(strata.status().error);");
-    expect(refresh, JSON.stringify(refresh)).toMatchObject({ status: "ok", stdout: "The secret manager did not answer within 1.5s.\n" });
-    expect((await cell(fingerprint("OPENAI_API_KEY"))).stdout).toBe(`fp=${sha(CANARY.rotated)}\n`);
-    server.faults.hang = false;
+    try {
+      const refresh = await kernel.cell(REFRESH);
+      expect(refresh, JSON.stringify(refresh)).toMatchObject({ status: "ok", stdout: "The secret manager did not answer within 1.5s.\n" });
+      expect((await kernel.cell(fingerprint("OPENAI_API_KEY"))).stdout).toBe(`fp=${sha(CANARY.openai)}\n`);
+    } finally {
+      server.faults.hang = false;
+    }
   });
 
-  it("shutting the kernel down leaves no process behind", async () => {
-    driver.stdin.write(`${JSON.stringify({ shutdown: true })}\n`);
-    const res = await next();
+  it("shutting a kernel down leaves no process behind", async () => {
+    const own = await startKernel("strata-test", prefix, dir, env());
+    kernels.push(own);
+    const res = await own.shutdown();
     expect(res["alive"]).toBe(false);
     await waitFor(() => {
       try {
-        process.kill(kernelPid, 0);
+        process.kill(own.pid, 0);
         return false;
       } catch {
         return true;
       }
-    }, 10_000, "kernel process gone");
+    }, 15_000, "kernel process gone");
   });
 });

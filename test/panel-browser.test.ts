@@ -43,13 +43,18 @@ describe.runIf(available)("Runtime panel in headless Chromium", () => {
     });
   });
   afterAll(async () => {
-    await browser?.close();
-    await panel?.close();
-    kernel?.close();
-    await plugin?.close();
-    expect(await canaryFilesUnder(dir)).toEqual([]);
-    await server.close();
-    for (const c of cleanups) await c();
+    let leaked: string[] = [];
+    try {
+      await browser?.close();
+      await panel?.close();
+      kernel?.close();
+      await plugin?.close();
+      leaked = await canaryFilesUnder(dir);
+    } finally {
+      await server.close();
+      for (const c of cleanups) await c();
+    }
+    expect(leaked).toEqual([]);
   });
 
   it("shows badges, saves a new path from the form, follows a disk edit live, refreshes, runs cells", async () => {
@@ -69,7 +74,7 @@ describe.runIf(available)("Runtime panel in headless Chromium", () => {
     expect(await page.evaluate<number>("document.documentElement.scrollWidth")).toBeLessThanOrEqual(360);
 
     // Save a new [secret_manager] path from the form, using the keyboard for the button.
-    await page.fill("#path", "/app");
+    await page.fill("#sm-path", "/app");
     await page.focus("#save-sm");
     await page.keyboard.press("Enter");
     await page.waitForSelector('tr[data-key="APP_SECRET"]');
@@ -104,7 +109,6 @@ describe.runIf(available)("Runtime panel in headless Chromium", () => {
     const dom = await page.evaluate<string>("document.documentElement.outerHTML + document.body.innerText");
     expect(canariesIn(dom, ["typed-in-browser-123"])).toEqual([]);
     expect(canariesIn(bodies.join("\n"), ["typed-in-browser-123"])).toEqual([]);
-    expect(existsSync(join(shots, "panel.png"))).toBe(true);
     await page.close();
   });
 });

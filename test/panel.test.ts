@@ -1,54 +1,50 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { InfisicalServer } from "../fixtures/infisical-server/index.js";
 import { createKernel, type Kernel } from "../kernel/kernel.js";
 import { startPanel, type Panel } from "../kernel/panel/server.js";
-import { createSecretManagerPlugin, MASKED, type SecretManagerPlugin } from "../plugin/index.js";
-import { CANARY, canariesIn, canaryFilesUnder, identityCredentials, notebookToml, PROJECT, startFixture, tempDir, waitFor, writeNotebook } from "./helpers.js";
+import { MASKED, type SecretManagerPlugin } from "../plugin/index.js";
+import { describe, expect, openFetched, test as base } from "./fixtures.js";
+import { CANARY, notebookToml, PROJECT, waitFor, writeNotebook } from "./helpers.js";
 
-let server: InfisicalServer;
-let dir: string;
-let cleanup: () => Promise<void>;
-let plugin: SecretManagerPlugin;
-let kernel: Kernel;
-let panel: Panel;
-const seen: string[] = [];
+type Call = (method: string, path: string, opts?: { body?: unknown; token?: string | null; headers?: Record<string, string> }) => Promise<{ status: number; headers: Headers; text: string; json: () => Record<string, any> }>;
 
-beforeEach(async () => {
-  server = await startFixture();
-  ({ dir, cleanup } = await tempDir());
-  await writeNotebook(dir, notebookToml({ extra: '[[cells]]\nid = "show"\nfile = "show.js"\n' }));
-  const { mkdir } = await import("node:fs/promises");
-  await mkdir(join(dir, "cells"));
-  await writeFile(join(dir, "cells", "show.js"), 'console.log("key:", process.env.OPENAI_API_KEY);\n');
-  plugin = createSecretManagerPlugin({ notebookDir: dir, credentials: identityCredentials(server), fetchTimeoutMs: 1_000, onEvent: () => panel?.notify() });
-  await plugin.open();
-  kernel = createKernel({ notebookDir: dir, plugins: [plugin], echo: false });
-  panel = await startPanel({ plugin, kernel });
+/** A notebook with one cell, an open plugin (1 s deadline), a kernel and the panel; all closed after. */
+const test = base.extend<{ plugin: SecretManagerPlugin; panel: Panel; call: Call }>({
+  plugin: async ({ dir, makePlugin }, use) => {
+    await writeNotebook(dir, notebookToml({ extra: '[[cells]]\nid = "show"\nfile = "show.js"\n' }));
+    await mkdir(join(dir, "cells"));
+    await writeFile(join(dir, "cells", "show.js"), 'console.log("key:", process.env.OPENAI_API_KEY);\n');
+    let panel: Panel | null = null;
+    const plugin = makePlugin({ env: process.env, watch: true, fetchTimeoutMs: 1_000, onEvent: () => panel?.notify() });
+    await openFetched(plugin);
+    await use(Object.assign(plugin, { attach: (p: Panel) => (panel = p) }));
+  },
+  panel: async ({ dir, plugin }, use) => {
+    const kernel: Kernel = createKernel({ notebookDir: dir, plugins: [plugin], echo: false });
+    const panel = await startPanel({ plugin, kernel });
+    (plugin as unknown as { attach(p: Panel): void }).attach(panel);
+    try {
+      await use(panel);
+    } finally {
+      await panel.close();
+      kernel.close();
+    }
+  },
+  call: async ({ panel, seen }, use) => {
+    await use(async (method, path, opts = {}) => {
+      const headers: Record<string, string> = { ...opts.headers };
+      if (opts.token !== null) headers["authorization"] = `Bearer ${opts.token ?? panel.token}`;
+      if (opts.body !== undefined) headers["content-type"] = "application/json";
+      const res = await fetch(`${panel.origin}${path}`, { method, headers, redirect: "manual", ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}) });
+      const text = await res.text();
+      seen.push(text, JSON.stringify([...res.headers]));
+      return { status: res.status, headers: res.headers, text, json: () => JSON.parse(text) as Record<string, any> };
+    });
+  },
 });
-afterEach(async () => {
-  await panel.close();
-  kernel.close();
-  await plugin.close();
-  expect(canariesIn(seen.splice(0))).toEqual([]);
-  expect(await canaryFilesUnder(dir)).toEqual([]);
-  await server.close();
-  await cleanup();
-});
-
-async function call(method: string, path: string, opts: { body?: unknown; token?: string | null; headers?: Record<string, string> } = {}) {
-  const headers: Record<string, string> = { ...opts.headers };
-  if (opts.token !== null) headers["authorization"] = `Bearer ${opts.token ?? panel.token}`;
-  if (opts.body !== undefined) headers["content-type"] = "application/json";
-  const res = await fetch(`${panel.origin}${path}`, { method, headers, redirect: "manual", ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}) });
-  const text = await res.text();
-  seen.push(text, JSON.stringify([...res.headers]));
-  return { status: res.status, headers: res.headers, text, json: () => JSON.parse(text) as Record<string, any> };
-}
 
 describe("Runtime panel API", () => {
-  it("requires the token; the page sets an HttpOnly cookie from ?token=", async () => {
+  test("requires the token; the page sets an HttpOnly cookie from ?token=", async ({ panel, call }) => {
     expect((await call("GET", "/api/state", { token: null })).status).toBe(401);
     expect((await call("GET", "/api/state", { token: "x".repeat(64) })).status).toBe(401);
     const page = await call("GET", `/?token=${panel.token}`, { token: null });
@@ -59,7 +55,7 @@ describe("Runtime panel API", () => {
     expect(withCookie.status).toBe(200);
   });
 
-  it("refuses a foreign Host (DNS rebinding) or Origin (cross-site)", async () => {
+  test("refuses a foreign Host (DNS rebinding) or Origin (cross-site)", async ({ panel, call }) => {
     // fetch() will not let a caller set Host, so use node:http for that one.
     const { request } = await import("node:http");
     const status = await new Promise<number>((resolve) => {
@@ -74,26 +70,30 @@ describe("Runtime panel API", () => {
     expect((await call("GET", "/api/state", { headers: { origin: panel.origin } })).status).toBe(200);
   });
 
-  it("GET /api/state: masked env, rows and the secret-manager block, no value", async () => {
+  test("GET /api/state: masked env, rows and the secret-manager block, no value", async ({ call }) => {
     const state = (await call("GET", "/api/state")).json();
     expect(state["env"]).toMatchObject({ LOG_LEVEL: "info", OPENAI_API_KEY: MASKED, DATABASE_URL: MASKED });
     expect(state["rows"].find((r: { key: string }) => r.key === "OPENAI_API_KEY")).toMatchObject({ source: "infisical", sensitive: true });
     expect(state["secretManager"]).toMatchObject({ provider: "infisical", error: null, fetching: false, config: { project_id: PROJECT, path: "/" } });
   });
 
-  it("PUT /api/env: marker keeps, missing removes, new replaces; 400 for bad names and values", async () => {
+  test("PUT /api/env: marker keeps, missing removes, new replaces; 400 for bad names and values", async ({ dir, call }) => {
     const state = (await call("PUT", "/api/env", { body: { env: { LOG_LEVEL: "debug", OPENAI_API_KEY: MASKED, NEW_ONE: "x" } } })).json();
     expect(state["env"]).toMatchObject({ LOG_LEVEL: "debug", NEW_ONE: "x", OPENAI_API_KEY: MASKED });
     const disk = await readFile(join(dir, "notebook.toml"), "utf8");
     expect(disk).toContain('LOG_LEVEL = "debug"\nNEW_ONE = "x"\nOPENAI_API_KEY = ""');
-    for (const body of [{ env: { "1X": "a" } }, { env: { A: "a\nb" } }, { env: { A: 3 } }, { nope: 1 }]) {
+    for (const body of [{ env: { "1X": "a" } }, { env: { A: "a\0b" } }, { env: { A: 3 } }, { nope: 1 }, { env: [] }]) {
       const r = await call("PUT", "/api/env", { body });
       expect(r.status).toBe(400);
       expect(r.json()["error"]).toBeTruthy();
     }
+    // One rule for names and values (the plugin's): a multi-line value is a valid env value.
+    const multi = await call("PUT", "/api/env", { body: { env: { ...state["env"], PEM_LIKE: "line1\nline2" } } });
+    expect(multi.status).toBe(200);
+    expect((await readFile(join(dir, "notebook.toml"), "utf8"))).toContain('PEM_LIKE = "line1\\nline2"');
   });
 
-  it("PUT /api/secret-manager switches config (reload + fetch); an empty payload disconnects", async () => {
+  test("PUT /api/secret-manager switches config (reload + fetch); an empty payload disconnects", async ({ dir, call }) => {
     const state = (await call("PUT", "/api/secret-manager", { body: { provider: "infisical", project_id: PROJECT, environment: "dev", path: "/app", base_url: "" } })).json();
     expect(state["rows"].map((r: { key: string }) => r.key)).toContain("APP_SECRET");
     expect(await readFile(join(dir, "notebook.toml"), "utf8")).toContain('path = "/app"');
@@ -102,7 +102,7 @@ describe("Runtime panel API", () => {
     expect(off["rows"].filter((r: { source: string }) => r.source === "infisical")).toEqual([]);
   });
 
-  it("POST refresh answers 200 with the error in the state when the manager is down", async () => {
+  test("POST refresh answers 200 with the error in the state when the manager is down", async ({ server, call }) => {
     server.faults.hang = true;
     const r = await call("POST", "/api/secret-manager/refresh");
     expect(r.status).toBe(200);
@@ -110,12 +110,12 @@ describe("Runtime panel API", () => {
     expect(r.json()["rows"].find((x: { key: string }) => x.key === "OPENAI_API_KEY")).toMatchObject({ stale: true });
   });
 
-  it("POST /api/run runs the cells and returns masked output", async () => {
+  test("POST /api/run runs the cells and returns masked output", async ({ call }) => {
     const r = (await call("POST", "/api/run")).json();
     expect(r["cells"]).toEqual([{ id: "show", ok: true, stdout: "key: ***\n", stderr: "" }]);
   });
 
-  it("GET /api/events streams a state frame after a save on disk (names only)", async () => {
+  test("GET /api/events streams a state frame after a save on disk (names only)", async ({ dir, panel, seen }) => {
     const controller = new AbortController();
     const res = await fetch(`${panel.origin}/api/events`, { headers: { authorization: `Bearer ${panel.token}` }, signal: controller.signal });
     const reader = res.body!.getReader();

@@ -17,7 +17,7 @@ describe("a failure between temp write and rename", () => {
     const original = '# keep me\n[env]\nA = "1"\n';
     await writeFile(file, original);
     const error = await writeEnvTable(file, new Map([["A", "2"]])).catch((e: unknown) => e);
-    expect((error as { code: string }).code).toBe("WRITE_FAILED");
+    expect(error).toMatchObject({ name: "TomlEditError", reason: "write-failed", message: "Could not write notebook.toml: EIO" });
     expect(await readFile(file, "utf8")).toBe(original);
     expect(await readdir(dir)).toEqual(["notebook.toml"]);
     await cleanup();

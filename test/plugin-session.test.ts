@@ -1,56 +1,16 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { InfisicalServer } from "../fixtures/infisical-server/index.js";
-import { createSecretManagerPlugin, MASKED, StrataSecretsError, type PluginEvent, type SecretManagerPlugin, type SecretManagerPluginOptions } from "../plugin/index.js";
-import { CANARY, canariesIn, canaryFilesUnder, identityCredentials, notebookToml, PROJECT, startFixture, tempDir, writeNotebook } from "./helpers.js";
-
-let server: InfisicalServer;
-let dir: string;
-let cleanup: () => Promise<void>;
-let events: PluginEvent[];
-const plugins: SecretManagerPlugin[] = [];
-const thrown: unknown[] = [];
-
-beforeEach(async () => {
-  server = await startFixture();
-  ({ dir, cleanup } = await tempDir());
-  events = [];
-});
-afterEach(async () => {
-  for (const p of plugins.splice(0)) {
-    expect(canariesIn(p.rows())).toEqual([]);
-    expect(canariesIn(p.status())).toEqual([]);
-    await p.close();
-  }
-  expect(canariesIn(events)).toEqual([]);
-  expect(canariesIn(thrown.splice(0))).toEqual([]);
-  expect(await canaryFilesUnder(dir)).toEqual([]);
-  await server.close();
-  await cleanup();
-});
-
-function make(env: Record<string, string | undefined>, extra: Partial<SecretManagerPluginOptions> = {}): SecretManagerPlugin {
-  const p = createSecretManagerPlugin({
-    notebookDir: dir,
-    env,
-    credentials: identityCredentials(server),
-    watch: false,
-    fetchTimeoutMs: 5_000,
-    onEvent: (e) => events.push(e),
-    ...extra,
-  });
-  plugins.push(p);
-  return p;
-}
+import { createSecretManagerPlugin, MASKED, StrataSecretsError, type SecretManagerPlugin } from "../plugin/index.js";
+import { describe, expect, openFetched, test } from "./fixtures.js";
+import { CANARY, identityCredentials, notebookToml, PROJECT, writeNotebook } from "./helpers.js";
 
 const row = (p: SecretManagerPlugin, key: string) => p.rows().find((r) => r.key === key);
 
 describe("session env model", () => {
-  it("without [secret_manager] nothing is fetched and there is no error", async () => {
+  test("without [secret_manager] nothing is fetched and there is no error", async ({ server, dir, makePlugin }) => {
     await writeNotebook(dir, '[env]\nLOG_LEVEL = "info"\n');
     const env: Record<string, string> = {};
-    const p = make(env);
+    const p = makePlugin({ env });
     await p.open();
     p.beforeCellRun({ id: "c" });
     expect(env).toEqual({ LOG_LEVEL: "info" });
@@ -58,14 +18,14 @@ describe("session env model", () => {
     expect(server.requests).toHaveLength(0);
   });
 
-  it("fills a blank sensitive placeholder, adds new keys, keeps manual values, with the right sources", async () => {
+  test("fills a blank sensitive placeholder, adds new keys, keeps manual values, with the right sources", async ({ dir, makePlugin }) => {
     await writeNotebook(dir, notebookToml({ env: 'DEBUG = "true"\nOPENAI_API_KEY = ""' }));
     const env: Record<string, string> = { HOME: "/home/x" };
-    const p = make(env);
+    const p = makePlugin({ env });
     await p.open();
     p.beforeCellRun({ id: "c" });
     expect(env).toEqual({ HOME: "/home/x", DEBUG: "true", OPENAI_API_KEY: CANARY.openai, DATABASE_URL: CANARY.db, API_HOST: "api.example.test" });
-    expect(row(p, "OPENAI_API_KEY")).toEqual({ key: "OPENAI_API_KEY", source: "infisical", sensitive: true, stale: false });
+    expect(row(p, "OPENAI_API_KEY")).toEqual({ key: "OPENAI_API_KEY", source: "infisical", sensitive: true, hidden: true, stale: false });
     expect(row(p, "DEBUG")).toMatchObject({ source: "manual", sensitive: false });
     expect(row(p, "DATABASE_URL")).toMatchObject({ source: "infisical", sensitive: false });
     expect(p.maskedEnv()).toEqual({ DEBUG: "true", OPENAI_API_KEY: MASKED, DATABASE_URL: MASKED, API_HOST: MASKED });
@@ -73,10 +33,10 @@ describe("session env model", () => {
     expect(p.status().fetchedAt).toMatch(/Z$/);
   });
 
-  it("a manual copy of a fetched value is hidden, kept in memory and never written", async () => {
+  test("a manual copy of a fetched value is hidden, kept in memory and never written", async ({ dir, makePlugin }) => {
     await writeNotebook(dir, notebookToml());
     const env: Record<string, string> = {};
-    const p = make(env);
+    const p = makePlugin({ env });
     await p.open();
     await p.saveEnv({ ...p.maskedEnv(), DB_COPY: CANARY.db });
     expect(p.maskedEnv()["DB_COPY"]).toBe(MASKED);
@@ -86,20 +46,20 @@ describe("session env model", () => {
     expect(row(p, "DB_COPY")?.source).toBe("manual");
   });
 
-  it("a non-empty manual value beats the fetched one and stays manual", async () => {
+  test("a non-empty manual value beats the fetched one and stays manual", async ({ dir, makePlugin }) => {
     await writeNotebook(dir, notebookToml({ env: 'API_HOST = "localhost"' }));
     const env: Record<string, string> = {};
-    const p = make(env);
+    const p = makePlugin({ env });
     await p.open();
     p.beforeCellRun({ id: "c" });
     expect(env["API_HOST"]).toBe("localhost");
     expect(row(p, "API_HOST")?.source).toBe("manual");
   });
 
-  it("a rotated value replaces the first on refresh; a manual one is not overwritten by a rotation", async () => {
+  test("a rotated value replaces the first on refresh; a manual one is not overwritten by a rotation", async ({ server, dir, makePlugin }) => {
     await writeNotebook(dir, notebookToml());
     const env: Record<string, string> = {};
-    const p = make(env);
+    const p = makePlugin({ env });
     await p.open();
     server.store.setSecret(PROJECT, "dev", "/", "OPENAI_API_KEY", CANARY.rotated);
     await p.refresh();
@@ -113,10 +73,10 @@ describe("session env model", () => {
     expect(row(p, "API_HOST")?.source).toBe("manual");
   });
 
-  it("between cells a rotation is applied at once; during a cell it waits for the cell to end", async () => {
+  test("between cells a rotation is applied at once; during a cell it waits for the cell to end", async ({ server, dir, makePlugin }) => {
     await writeNotebook(dir, notebookToml());
     const env: Record<string, string> = {};
-    const p = make(env);
+    const p = makePlugin({ env });
     await p.open();
     expect(env["OPENAI_API_KEY"]).toBeUndefined(); // nothing is touched before the first cell
     p.beforeCellRun({ id: "a" });
@@ -130,10 +90,10 @@ describe("session env model", () => {
     expect(env["OPENAI_API_KEY"]).toBe(CANARY.openai); // idle: applied right away
   });
 
-  it("a fetch error is surfaced and the env is left as it was", async () => {
+  test("a fetch error is surfaced and the env is left as it was", async ({ dir, makePlugin, events }) => {
     await writeNotebook(dir, notebookToml({ projectId: "00000000-0000-0000-0000-000000000000" }));
     const env: Record<string, string> = { OPENAI_API_KEY: "kernel-own" };
-    const p = make(env);
+    const p = makePlugin({ env });
     await p.open();
     p.beforeCellRun({ id: "c" });
     expect(env).toEqual({ OPENAI_API_KEY: "kernel-own", LOG_LEVEL: "info" });
@@ -142,19 +102,21 @@ describe("session env model", () => {
     expect(events.some((e) => e.type === "fetch-failed")).toBe(true);
   });
 
-  it.each([
-    ['provider = "vault"', "Unknown secret provider: 'vault'"],
-    ['project_id = "x"', "[secret_manager].provider is missing"],
-  ])("config %s gives a clear error", async (line, message) => {
+  test.for([
+    ['provider = "vault"', "Unknown secret provider: 'vault' (known: infisical)"],
+    ['project_id = "x"', '[secret_manager].provider is missing: set provider = "infisical".'],
+    ['provider = "infisical"\nprojet_id = "x"', "[secret_manager]: unknown key 'projet_id' (expected one of provider, project_id, environment, path, base_url)"],
+  ])("config %s is a config error, no request is made", async ([line, message], { server, dir, makePlugin }) => {
     await writeNotebook(dir, `[secret_manager]\n${line}\n`);
-    const p = make({});
+    const p = makePlugin();
     await p.open();
-    expect(p.status().fetchError).toContain(message);
+    expect(p.status()).toMatchObject({ configured: false, configError: message, error: message, fetchError: null });
+    expect(server.requests).toHaveLength(0);
   });
 
-  it("an unchanged fetched row saved through saveEnv keeps its source and is not written", async () => {
+  test("an unchanged fetched row saved through saveEnv keeps its source and is not written", async ({ dir, makePlugin }) => {
     await writeNotebook(dir, notebookToml());
-    const p = make({});
+    const p = makePlugin();
     await p.open();
     await p.saveEnv({ LOG_LEVEL: "debug", OPENAI_API_KEY: MASKED, DATABASE_URL: CANARY.db, API_HOST: MASKED });
     expect(row(p, "DATABASE_URL")?.source).toBe("infisical");
@@ -163,11 +125,11 @@ describe("session env model", () => {
     expect(text).not.toContain("DATABASE_URL");
   });
 
-  it("fetch ok, then the manager goes down, then a save: values and sources are kept (stale)", async () => {
+  test("fetch ok, then the manager goes down, then a save: values and sources are kept (stale)", async ({ server, dir, makePlugin }) => {
     await writeNotebook(dir, notebookToml());
     const env: Record<string, string> = {};
-    const p = make(env, { fetchTimeoutMs: 500 });
-    await p.open();
+    const p = makePlugin({ env, fetchTimeoutMs: 500 });
+    await openFetched(p);
     server.faults.hang = true;
     await p.refresh();
     expect(p.status().fetchError).toBe("The secret manager did not answer within 0.5s.");
@@ -181,10 +143,10 @@ describe("session env model", () => {
     expect(row(p, "OPENAI_API_KEY")?.stale).toBe(false);
   });
 
-  it("a key the manager no longer returns is removed and the kernel's value shows again", async () => {
+  test("a key the manager no longer returns is removed and the kernel's value shows again", async ({ server, dir, makePlugin }) => {
     await writeNotebook(dir, notebookToml());
     const env: Record<string, string> = { DATABASE_URL: "kernel-db" };
-    const p = make(env);
+    const p = makePlugin({ env });
     await p.open();
     p.beforeCellRun({ id: "c" });
     expect(env["DATABASE_URL"]).toBe(CANARY.db);
@@ -195,10 +157,10 @@ describe("session env model", () => {
     expect(row(p, "DATABASE_URL")).toBeUndefined();
   });
 
-  it("switching [secret_manager] never mixes two configs' values, even when the new fetch fails", async () => {
+  test("switching [secret_manager] never mixes two configs' values, even when the new fetch fails", async ({ dir, makePlugin }) => {
     await writeNotebook(dir, notebookToml());
     const env: Record<string, string> = {};
-    const p = make(env);
+    const p = makePlugin({ env });
     await p.open();
     await p.saveSecretManagerConfig({ provider: "infisical", project_id: PROJECT, environment: "dev", path: "/app" });
     p.beforeCellRun({ id: "c" });
@@ -211,10 +173,23 @@ describe("session env model", () => {
     expect(p.status().fetchError).toMatch(/Project not found/);
   });
 
-  it("patches and restores across many cells; a cell overlay never leaks into the next cell", async () => {
+  test("saveSecretManagerConfig drops unknown keys, trims, omits empty values; null removes the table", async ({ dir, makePlugin }) => {
+    await writeNotebook(dir, '[env]\nA = "1"\n');
+    const p = makePlugin();
+    await p.open();
+    await p.saveSecretManagerConfig({ provider: " infisical ", project_id: PROJECT, path: "", base_url: "  ", bogus: "x" });
+    expect(await readFile(join(dir, "notebook.toml"), "utf8")).toBe(`[env]\nA = "1"\n\n[secret_manager]\nprovider = "infisical"\nproject_id = "${PROJECT}"\n`);
+    expect(p.secretManagerConfig()).toEqual({ provider: "infisical", project_id: PROJECT });
+    await p.saveSecretManagerConfig({ provider: "", path: " " });
+    expect(await readFile(join(dir, "notebook.toml"), "utf8")).toBe('[env]\nA = "1"\n\n');
+    expect(p.status()).toMatchObject({ configured: false, error: null });
+    await expect(p.saveSecretManagerConfig({ provider: "nope" })).rejects.toMatchObject({ code: "INVALID_ARGUMENT", message: "Unknown secret provider: 'nope' (known: infisical)" });
+  });
+
+  test("patches and restores across many cells; a cell overlay never leaks into the next cell", async ({ dir, makePlugin }) => {
     await writeNotebook(dir, notebookToml({ extra: '[[cells]]\nid = "a"\nenv = { LOG_LEVEL = "trace", EXTRA = "1", OPENAI_API_KEY = "" }\n[[cells]]\nid = "b"\n' }));
     const env: Record<string, string> = { KEEP: "k" };
-    const p = make(env);
+    const p = makePlugin({ env });
     await p.open();
     for (let i = 0; i < 50; i++) {
       p.beforeCellRun({ id: "a" });
@@ -231,10 +206,10 @@ describe("session env model", () => {
     }
   });
 
-  it("reassertAfterCell: false leaves a cell's change to a managed key alone", async () => {
+  test("reassertAfterCell: false leaves a cell's change to a managed key alone", async ({ dir, makePlugin }) => {
     await writeNotebook(dir, notebookToml());
     const env: Record<string, string> = {};
-    const p = make(env, { reassertAfterCell: false });
+    const p = makePlugin({ env, reassertAfterCell: false });
     await p.open();
     p.beforeCellRun({ id: "a" });
     env["API_HOST"] = "set by the cell";
@@ -243,7 +218,7 @@ describe("session env model", () => {
     expect(env["API_HOST"]).toBe("set by the cell");
   });
 
-  it("close() restores the exact original env, credentials included", async () => {
+  test("close() restores the exact original env, credentials included", async ({ server, dir }) => {
     await writeNotebook(dir, notebookToml({ env: 'LOG_LEVEL = "info"\nHOME = "/elsewhere"' }));
     const original = { HOME: "/home/me", API_HOST: "kernel-host", ...identityCredentials(server) };
     const env: Record<string, string> = { ...original };
@@ -260,13 +235,13 @@ describe("session env model", () => {
     expect(env).toEqual(original);
   });
 
-  it("refuses code-injecting names and invalid names unless allowed, and says why", async () => {
+  test("refuses code-injecting names and invalid names unless allowed, and says why", async ({ server, dir, makePlugin }) => {
     for (const [k, v] of [["NODE_OPTIONS", "--require /tmp/evil.js"], ["LD_PRELOAD", "/tmp/evil.so"], ["DYLD_INSERT_LIBRARIES", "x"], ["BASH_ENV", "/tmp/x"], ["bad-name", "v"], ["NUL_VALUE", "a\0b"]] as const) {
       server.store.setSecret(PROJECT, "dev", "/", k, v);
     }
     await writeNotebook(dir, notebookToml());
     const env: Record<string, string> = {};
-    const p = make(env);
+    const p = makePlugin({ env });
     await p.open();
     p.beforeCellRun({ id: "c" });
     for (const k of ["NODE_OPTIONS", "LD_PRELOAD", "DYLD_INSERT_LIBRARIES", "BASH_ENV", "bad-name", "NUL_VALUE"]) {
@@ -275,19 +250,19 @@ describe("session env model", () => {
     }
     expect(row(p, "NODE_OPTIONS")?.refused).toMatch(/allowUnsafeNames/);
     const env2: Record<string, string> = {};
-    const p2 = make(env2, { allowUnsafeNames: ["NODE_OPTIONS"] });
+    const p2 = makePlugin({ env: env2, allowUnsafeNames: ["NODE_OPTIONS"] });
     await p2.open();
     p2.beforeCellRun({ id: "c" });
     expect(env2["NODE_OPTIONS"]).toBe("--require /tmp/evil.js");
     expect(env2["LD_PRELOAD"]).toBeUndefined();
   });
 
-  it("__proto__ and constructor are plain names", async () => {
+  test("__proto__ and constructor are plain names", async ({ server, dir, makePlugin }) => {
     server.store.setSecret(PROJECT, "dev", "/", "__proto__", "proto-value");
     server.store.setSecret(PROJECT, "dev", "/", "constructor", "ctor-value");
     await writeNotebook(dir, notebookToml());
     const env: Record<string, string> = {};
-    const p = make(env);
+    const p = makePlugin({ env });
     await p.open();
     p.beforeCellRun({ id: "c" });
     expect(Object.getOwnPropertyDescriptor(env, "__proto__")?.value).toBe("proto-value");
@@ -299,9 +274,9 @@ describe("session env model", () => {
     expect(Object.hasOwn(env, "constructor")).toBe(false);
   });
 
-  it("100 concurrent refreshes share one fetch", async () => {
+  test("100 concurrent refreshes share one fetch", async ({ server, dir, makePlugin }) => {
     await writeNotebook(dir, notebookToml());
-    const p = make({});
+    const p = makePlugin();
     await p.open();
     const before = server.lists();
     server.faults.latencyMs = 50;
@@ -309,13 +284,12 @@ describe("session env model", () => {
     expect(server.lists() - before).toBe(1);
   });
 
-  it("cells see no INFISICAL_* credentials in process.env", async () => {
+  test("cells see no INFISICAL_* credentials in process.env", async ({ server, dir, makePlugin }) => {
     await writeNotebook(dir, notebookToml());
     const saved = { ...process.env };
     Object.assign(process.env, identityCredentials(server));
     try {
-      const p = createSecretManagerPlugin({ notebookDir: dir, watch: false });
-      plugins.push(p);
+      const p = makePlugin({ env: process.env, credentials: process.env });
       await p.open();
       p.beforeCellRun({ id: "c" });
       expect(process.env["INFISICAL_CLIENT_SECRET"]).toBeUndefined();
@@ -330,11 +304,11 @@ describe("session env model", () => {
     }
   });
 
-  it("open() does not throw when the manager is down; calls after close throw ALREADY_CLOSED", async () => {
+  test("open() does not throw when the manager is down; calls after close throw ALREADY_CLOSED", async ({ server, dir, makePlugin, seen }) => {
     await writeNotebook(dir, notebookToml());
     const url = server.url;
     await server.close();
-    const p = make({}, { credentials: { ...identityCredentials(server), INFISICAL_HOST: url }, fetchTimeoutMs: 500 });
+    const p = makePlugin({ env: {}, credentials: { ...identityCredentials(server), INFISICAL_HOST: url }, fetchTimeoutMs: 500 });
     await p.open();
     expect(p.status().error).toMatch(/did not answer within 0.5s/);
     await p.close();
@@ -343,17 +317,16 @@ describe("session env model", () => {
         await call();
         expect.unreachable();
       } catch (error) {
-        thrown.push(error);
+        seen.push(error);
         expect(error).toBeInstanceOf(StrataSecretsError);
         expect((error as StrataSecretsError).code).toBe("ALREADY_CLOSED");
       }
     }
-    server = await startFixture();
   });
 
-  it("masks fetched values and sensitive manual values in output, and follows rotations", async () => {
+  test("masks fetched values and sensitive manual values in output, and follows rotations", async ({ server, dir, makePlugin }) => {
     await writeNotebook(dir, notebookToml());
-    const p = make({});
+    const p = makePlugin();
     await p.open();
     await p.saveEnv({ ...p.maskedEnv(), MY_PASSWORD: "typed-password-123", PLAIN: "plain-value" });
     const text = `db=${CANARY.db} key=${Buffer.from(CANARY.openai).toString("base64")} pw=typed-password-123 plain=plain-value`;
@@ -367,13 +340,13 @@ describe("session env model", () => {
     expect(disk).not.toContain("typed-password-123");
   });
 
-  it("saveEnv rejects bad names and NUL values without echoing the value", async () => {
+  test("saveEnv rejects bad names and NUL values without echoing the value", async ({ dir, makePlugin, seen }) => {
     await writeNotebook(dir, notebookToml());
-    const p = make({});
+    const p = makePlugin();
     await p.open();
     for (const bad of [{ "1BAD": "x" }, { GOOD: `${CANARY.openai}\0` }]) {
       const error = await p.saveEnv(bad).catch((e: unknown) => e);
-      thrown.push(error);
+      seen.push(error);
       expect((error as StrataSecretsError).code).toBe("INVALID_ARGUMENT");
     }
   });

@@ -3,7 +3,7 @@ import { chmod, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parse } from "smol-toml";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { envEntries, editFile, writeEnvTable, writeSecretManagerTable } from "../redaction/persist.js";
+import { envEntries, editFile, writeEnvTable, writeTable } from "../redaction/persist.js";
 import { isSensitiveName } from "../redaction/sensitive.js";
 import { replaceTable } from "../redaction/toml-edit.js";
 import { tempDir } from "./helpers.js";
@@ -87,13 +87,13 @@ describe("writing notebook.toml", () => {
     expect(await readdir(dir)).toEqual(["notebook.toml"]);
   });
 
-  it("[secret_manager]: known keys only, trimmed, empty omitted; an empty config removes the table", async () => {
+  it("writes a table of strings, integers and booleans; null removes it", async () => {
     await writeFile(file, '[env]\nA = "1"\n');
-    await writeSecretManagerTable(file, { provider: " infisical ", project_id: "p", path: "", base_url: "  ", ...({ bogus: "x" } as object) });
-    expect(await readFile(file, "utf8")).toBe('[env]\nA = "1"\n\n[secret_manager]\nprovider = "infisical"\nproject_id = "p"\n');
-    const same = await writeSecretManagerTable(file, { provider: "infisical", project_id: "p" });
+    await writeTable(file, "secret_manager", [["provider", "vault"], ["kv_version", 1], ["tls", false]]);
+    expect(await readFile(file, "utf8")).toBe('[env]\nA = "1"\n\n[secret_manager]\nprovider = "vault"\nkv_version = 1\ntls = false\n');
+    const same = await writeTable(file, "secret_manager", [["provider", "vault"], ["kv_version", 1], ["tls", false]]);
     expect(same.written).toBe(false);
-    await writeSecretManagerTable(file, { provider: "", path: " " });
+    await writeTable(file, "secret_manager", null);
     expect(await readFile(file, "utf8")).toBe('[env]\nA = "1"\n\n');
   });
 

@@ -1,4 +1,5 @@
 // The Runtime panel page, served from the package (no CDN): one HTML document and one script.
+import { MASKED } from "../../redaction/sensitive.js";
 
 export const PAGE = `<!doctype html>
 <html lang="en">
@@ -57,12 +58,8 @@ export const PAGE = `<!doctype html>
 <section aria-labelledby="sm-title">
   <h2 id="sm-title">Secret manager</h2>
   <form id="sm" class="grid">
-    <div><label for="provider">Provider</label><select id="provider" name="provider"><option value="infisical">Infisical</option></select></div>
-    <div><label for="project_id">Project ID</label><input id="project_id" name="project_id" autocomplete="off"></div>
-    <div><label for="environment">Environment</label><select id="environment" name="environment"><option>dev</option><option>staging</option><option>prod</option><option value="__custom">custom…</option></select></div>
-    <div id="custom-env-box" hidden><label for="custom-env">Custom environment</label><input id="custom-env" autocomplete="off"></div>
-    <div><label for="path">Path</label><input id="path" name="path" placeholder="/" autocomplete="off"></div>
-    <div><label for="base_url">Base URL (optional)</label><input id="base_url" name="base_url" placeholder="https://app.infisical.com" autocomplete="off"></div>
+    <div><label for="provider">Provider</label><select id="provider" name="provider"></select></div>
+    <div id="sm-fields" class="grid" style="grid-column: 1 / -1"></div>
   </form>
   <div class="actions">
     <button type="button" class="primary" id="save-sm">Save</button>
@@ -82,7 +79,7 @@ export const PAGE = `<!doctype html>
 `;
 
 export const SCRIPT = `"use strict";
-const MASKED = "__strata_masked__";
+const MASKED = ${JSON.stringify(MASKED)};
 let state = null;
 let dirty = false;
 const $ = (id) => document.getElementById(id);
@@ -104,7 +101,7 @@ function el(tag, props, ...children) {
 function rowElement(key, value, row) {
   const fetched = row && row.source !== "manual";
   const hidden = value === MASKED || !!(row && row.refused);
-  const secret = (row && row.sensitive) || fetched || hidden;
+  const secret = (row && row.hidden) || hidden;
   const tr = el("tr");
   tr.dataset.key = key;
   tr.dataset.masked = hidden ? "1" : "";
@@ -137,16 +134,7 @@ function render() {
   for (const r of state.rows) rows.append(rowElement(r.key, state.env[r.key] ?? "", r));
   for (const [k, v] of Object.entries(state.env)) if (!byKey.has(k)) rows.append(rowElement(k, v, null));
   const sm = state.secretManager;
-  const cfg = sm.config || {};
-  $("provider").value = cfg.provider || "infisical";
-  $("project_id").value = cfg.project_id || "";
-  const env = cfg.environment || "dev";
-  const known = ["dev", "staging", "prod"].includes(env);
-  $("environment").value = known ? env : "__custom";
-  $("custom-env-box").hidden = known;
-  $("custom-env").value = known ? "" : env;
-  $("path").value = cfg.path || "";
-  $("base_url").value = cfg.base_url || "";
+  renderProvider(sm.config || {});
   const status = $("sm-status");
   status.className = sm.error ? "error" : "ok";
   status.textContent = sm.fetching ? "Fetching…" : sm.error ? sm.error : sm.fetchedAt ? "Last refreshed " + new Date(sm.fetchedAt).toLocaleString() : sm.config ? "Not fetched yet" : "Not connected";
@@ -177,9 +165,57 @@ async function saveEnv() {
   }
 }
 
+/** The form of the selected provider, built from its fields (the provider's config schema). */
+function renderProvider(cfg) {
+  const select = $("provider");
+  if (select.options.length !== state.providers.length) select.replaceChildren(...state.providers.map((p) => el("option", { value: p.name, textContent: p.badge })));
+  select.value = cfg.provider || (state.providers[0] && state.providers[0].name) || "";
+  fillFields(cfg);
+}
+
+function fillFields(cfg) {
+  const provider = state.providers.find((p) => p.name === $("provider").value);
+  $("sm-fields").replaceChildren(...(provider ? provider.fields : []).map((f) => fieldElement(f, cfg[f.key])));
+}
+
+function fieldElement(f, value) {
+  const id = "sm-" + f.key;
+  const parts = [el("label", { htmlFor: id, textContent: f.title })];
+  let input;
+  if (f.type === "choice") {
+    input = el("select", { id }, el("option", { value: "", textContent: "(default)" }), ...f.choices.map((c) => el("option", { value: c, textContent: c })));
+    input.value = value === undefined ? "" : String(value);
+  } else if (f.type === "boolean") {
+    input = el("input", { id, type: "checkbox", checked: value === true });
+  } else {
+    input = el("input", { id, type: f.type === "integer" ? "number" : "text", value: value === undefined ? "" : String(value), autocomplete: "off" });
+  }
+  parts.push(input);
+  if (f.examples && input.tagName === "INPUT") {
+    const list = el("datalist", { id: id + "-list" }, ...f.examples.map((x) => el("option", { value: x })));
+    input.setAttribute("list", list.id);
+    parts.push(list);
+  }
+  parts.push(hint(f));
+  return el("div", {}, ...parts);
+}
+
+function hint(f) {
+  return el("small", { className: "note", textContent: f.description || "" });
+}
+
+function formConfig() {
+  const body = { provider: $("provider").value };
+  for (const input of $("sm-fields").querySelectorAll("input, select")) {
+    const key = input.id.slice(3);
+    if (input.type === "checkbox") body[key] = input.checked;
+    else body[key] = input.type === "number" && input.value !== "" ? Number(input.value) : input.value;
+  }
+  return body;
+}
+
 async function saveSecretManager(disconnect) {
-  const environment = $("environment").value === "__custom" ? $("custom-env").value : $("environment").value;
-  const body = disconnect ? {} : { provider: $("provider").value, project_id: $("project_id").value, environment, path: $("path").value, base_url: $("base_url").value };
+  const body = disconnect ? {} : formConfig();
   $("sm-status").textContent = disconnect ? "Disconnecting…" : "Saving and fetching…";
   try { show(await api("PUT", "/api/secret-manager", body)); } catch (e) { $("sm-status").textContent = e.message; $("sm-status").className = "error"; }
 }
@@ -202,7 +238,8 @@ $("disconnect").addEventListener("click", () => saveSecretManager(true));
 $("refresh").addEventListener("click", async () => { $("sm-status").textContent = "Fetching…"; show(await api("POST", "/api/secret-manager/refresh")); });
 $("run").addEventListener("click", runAll);
 $("reload").addEventListener("click", render);
-$("environment").addEventListener("change", () => { $("custom-env-box").hidden = $("environment").value !== "__custom"; });
+// Another provider's keys mean other things (Vault's path is not Infisical's): start empty.
+$("provider").addEventListener("change", () => fillFields({}));
 $("sm").addEventListener("submit", (e) => { e.preventDefault(); saveSecretManager(false); });
 
 const events = new EventSource("/api/events");

@@ -2,7 +2,7 @@ import { randomBytes, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { StrataSecretsError } from "../../plugin/errors.js";
-import type { SecretManagerConfig, SecretManagerPlugin } from "../../plugin/types.js";
+import type { ProviderDescription, SecretManagerConfig, SecretManagerPlugin } from "../../plugin/types.js";
 import type { Kernel } from "../kernel.js";
 import { PAGE, SCRIPT } from "./page.js";
 
@@ -25,8 +25,6 @@ export interface Panel {
 }
 
 const COOKIE = "strata_panel_token";
-const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const SM_KEYS = ["provider", "project_id", "environment", "path", "base_url"] as const;
 
 class HttpError extends Error {
   constructor(readonly status: number, message: string) {
@@ -55,13 +53,24 @@ export async function startPanel(options: PanelOptions): Promise<Panel> {
   let origin = "";
   let hosts: string[] = [];
   let running: Promise<unknown> = Promise.resolve();
+  const providers: ProviderDescription[] = await plugin.describeProviders();
 
   const state = () => {
     const status = plugin.status();
     return {
       env: plugin.maskedEnv(),
       rows: plugin.rows(),
-      secretManager: { config: plugin.secretManagerConfig(), provider: status.provider, fetchedAt: status.fetchedAt, error: status.error, configError: status.configError, fetchError: status.fetchError, fetching: status.fetching },
+      providers,
+      secretManager: {
+        config: plugin.secretManagerConfig(),
+        provider: status.provider,
+        fetchedAt: status.fetchedAt,
+        error: status.error,
+        configError: status.configError,
+        fetchError: status.fetchError,
+        notice: status.notice,
+        fetching: status.fetching,
+      },
     };
   };
 
@@ -106,25 +115,21 @@ export async function startPanel(options: PanelOptions): Promise<Panel> {
         const body = await readJson(req);
         const env = (body as { env?: unknown }).env;
         if (!env || typeof env !== "object" || Array.isArray(env)) throw new HttpError(400, "Expected { env: { NAME: value } }");
-        for (const [k, v] of Object.entries(env)) {
-          if (!NAME.test(k)) throw new HttpError(400, `Invalid name '${k}': letters, digits and _, not starting with a digit`);
-          if (typeof v !== "string") throw new HttpError(400, `The value of '${k}' must be a string`);
-          if (/[\0\r\n]/.test(v)) throw new HttpError(400, `The value of '${k}' must not contain NUL or line breaks`);
-        }
+        // Names and values are checked by saveEnv (INVALID_ARGUMENT -> 400): one rule for both.
         await plugin.saveEnv(env as Record<string, string>);
         return json(res, 200, state());
       }
       case "PUT /api/secret-manager": {
         const body = (await readJson(req)) as Record<string, unknown>;
         const config: SecretManagerConfig = {};
-        for (const k of SM_KEYS) {
-          const v = body[k];
-          if (v === undefined || v === null) continue;
-          if (typeof v !== "string") throw new HttpError(400, `'${k}' must be a string`);
-          if (/[\0\r\n]/.test(v)) throw new HttpError(400, `'${k}' must not contain NUL or line breaks`);
-          if (v.trim()) config[k] = v;
+        for (const [k, v] of Object.entries(body)) {
+          if (v === null) continue;
+          if (typeof v !== "string" && typeof v !== "number" && typeof v !== "boolean") throw new HttpError(400, `'${k}' must be a string, a number or a boolean`);
+          config[k] = v;
         }
-        await plugin.saveSecretManagerConfig(Object.keys(config).length > 0 ? config : null);
+        // Trimmed, emptied and checked against the provider's schema by the plugin (-> 400);
+        // nothing left at all disconnects.
+        await plugin.saveSecretManagerConfig(config);
         return json(res, 200, state());
       }
       case "POST /api/secret-manager/refresh":

@@ -43,6 +43,7 @@ export class InfisicalThread {
   #pending = new Map<number, Pending>();
   #nextId = 1;
   #dead: Error | null = null;
+  #started = false;
 
   constructor(key: string, start: { siteUrl: string; auth: WorkerAuth }) {
     this.key = key;
@@ -52,7 +53,11 @@ export class InfisicalThread {
           if (this.#dead) return reject(this.#dead);
           const data: WorkerStart = { ...start, sdkUrl: sdkUrl() };
           this.#worker = new Worker(url, { workerData: data, env: {}, stdout: false, stderr: false });
-          this.#worker.once("message", () => resolve());
+          this.#worker.once("message", () => {
+            this.#started = true;
+            this.#worker?.unref();
+            resolve();
+          });
           this.#worker.once("error", reject);
           this.#worker.on("message", (msg: WorkerReply | { ready: true }) => this.#onMessage(msg));
           this.#worker.on("error", (e) => this.#fail(new Error(`Infisical worker failed: ${e.message}`)));
@@ -74,10 +79,22 @@ export class InfisicalThread {
     return this.#dead !== null;
   }
 
-  async call(op: Op): Promise<WorkerReply> {
+  /** The worker has loaded the SDK and answers calls (until then, a deadline must not kill it). */
+  get started(): boolean {
+    return this.#started && !this.#dead;
+  }
+
+  /** Starts the worker now (a fetch is coming); idempotent. */
+  warm(): void {
+    this.#ready.catch(() => undefined);
+  }
+
+  /** Runs one SDK call in the worker; nothing is sent once `signal` is aborted. */
+  async call(op: Op, signal?: AbortSignal): Promise<WorkerReply> {
     if (this.#dead) throw this.#dead;
     await this.#ready;
     if (this.#dead) throw this.#dead;
+    signal?.throwIfAborted();
     const id = this.#nextId++;
     const req = { id, ...op } as WorkerRequest;
     const worker = this.#worker!;

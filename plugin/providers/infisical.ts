@@ -1,7 +1,17 @@
-import type { FetchContext, FetchResult, InfisicalProviderOptions, SecretManagerConfig, SecretProvider } from "../types.js";
-import { childController, deadlineMessage } from "../deadline.js";
+import type { FetchContext, FetchResult, InfisicalProviderOptions, ProviderConfig, SecretProvider } from "../types.js";
 import { InfisicalThread } from "./infisical-thread.js";
 import type { WorkerAuth, WorkerReply } from "./infisical-worker.js";
+
+/** The kernel's Infisical credentials: scrubbed from cells, masked in output. */
+export const INFISICAL_CREDENTIALS = ["INFISICAL_CLIENT_ID", "INFISICAL_CLIENT_SECRET", "INFISICAL_TOKEN"] as const;
+const INFISICAL_SETTINGS = ["INFISICAL_HOST", "INFISICAL_PROJECT_ID", "INFISICAL_ENVIRONMENT", "INFISICAL_PATH"] as const;
+
+interface InfisicalConfig {
+  project_id?: string;
+  environment?: string;
+  path?: string;
+  base_url?: string;
+}
 
 export const DEFAULT_INFISICAL_HOST = "https://app.infisical.com";
 
@@ -52,8 +62,8 @@ function tokenUsable(thread: InfisicalThread, now: number): boolean {
  * const plugin = createSecretManagerPlugin({ notebookDir, providers: { infisical: createInfisicalProvider() } });
  */
 export function createInfisicalProvider(options: InfisicalProviderOptions = {}): SecretProvider {
-  const retries = options.retries ?? 2;
-  const minTimeout = options.retryMinTimeoutMs ?? 1_000;
+  const retries = count("retries", options.retries, 2);
+  const minTimeout = count("retryMinTimeoutMs", options.retryMinTimeoutMs, 1_000);
   let thread: InfisicalThread | null = null;
   let closed = false;
 
@@ -67,16 +77,16 @@ export function createInfisicalProvider(options: InfisicalProviderOptions = {}):
     return thread;
   }
 
-  async function call(t: InfisicalThread, op: Parameters<InfisicalThread["call"]>[0]): Promise<WorkerReply & { ok: true }> {
-    const reply = await t.call(op);
+  async function call(t: InfisicalThread, op: Parameters<InfisicalThread["call"]>[0], signal: AbortSignal): Promise<WorkerReply & { ok: true }> {
+    const reply = await t.call(op, signal);
     if (!reply.ok) throw new WorkerCallError(reply.message);
     return reply;
   }
 
-  async function login(t: InfisicalThread): Promise<void> {
+  async function login(t: InfisicalThread, signal: AbortSignal): Promise<void> {
     try {
       const issued = Date.now();
-      const reply = await call(t, { op: "login" });
+      const reply = await call(t, { op: "login" }, signal);
       t.tokenIssuedAt = issued;
       t.tokenExpiresAt = "exp" in reply ? reply.exp : null;
     } catch (error) {
@@ -85,7 +95,8 @@ export function createInfisicalProvider(options: InfisicalProviderOptions = {}):
     }
   }
 
-  async function fetchSecrets(config: SecretManagerConfig, ctx: FetchContext, signal: AbortSignal): Promise<Record<string, string>> {
+  async function fetchSecrets(config: InfisicalConfig, ctx: FetchContext): Promise<Record<string, string>> {
+    const signal = ctx.signal;
     const c = ctx.credentials;
     const projectId = config.project_id ?? c["INFISICAL_PROJECT_ID"];
     if (!projectId) throw new Error("Infisical project_id is missing: set project_id in [secret_manager] or INFISICAL_PROJECT_ID.");
@@ -111,12 +122,12 @@ export function createInfisicalProvider(options: InfisicalProviderOptions = {}):
     const t = threadFor(host, auth);
     let relogged = false;
     if (!tokenUsable(t, Date.now())) {
-      await login(t);
+      await login(t, signal);
       relogged = true;
     }
     signal.throwIfAborted();
     const { default: pRetry } = await import("p-retry");
-    const list = () => call(t, { op: "list", projectId, environment, secretPath });
+    const list = () => call(t, { op: "list", projectId, environment, secretPath }, signal);
     for (;;) {
       try {
         const reply = await pRetry(list, {
@@ -137,7 +148,7 @@ export function createInfisicalProvider(options: InfisicalProviderOptions = {}):
         const message = (error as Error).message;
         if (!relogged && auth.kind === "universal" && isTokenError(message)) {
           relogged = true;
-          await login(t);
+          await login(t, signal);
           continue;
         }
         throw new Error(`Infisical list_secrets failed: ${message}`);
@@ -147,21 +158,19 @@ export function createInfisicalProvider(options: InfisicalProviderOptions = {}):
 
   return {
     name: "infisical",
-    async fetch(config, ctx): Promise<FetchResult> {
-      const done = (secrets: Record<string, string>, error: string | null): FetchResult => ({
-        secrets,
-        source: "infisical",
-        fetchedAt: new Date().toISOString(),
-        error,
-      });
+    credentialNames: INFISICAL_CREDENTIALS,
+    settingNames: INFISICAL_SETTINGS,
+    configSchema: (z) =>
+      z.strictObject({
+        project_id: z.string().meta({ title: "Project ID", description: "default: INFISICAL_PROJECT_ID" }).optional(),
+        environment: z.string().meta({ title: "Environment", description: "default: INFISICAL_ENVIRONMENT, else dev", examples: ["dev", "staging", "prod"] }).optional(),
+        path: z.string().meta({ title: "Path", description: "default: INFISICAL_PATH, else /" }).optional(),
+        base_url: z.string().meta({ title: "Base URL", description: "must equal INFISICAL_HOST" }).optional(),
+      }),
+    async fetch(config: ProviderConfig, ctx): Promise<FetchResult> {
+      const done = (secrets: Record<string, string>, error: string | null): FetchResult => ({ secrets, fetchedAt: new Date().toISOString(), error });
       if (closed) return done({}, "The Infisical provider is closed.");
-      const { controller, dispose } = childController(ctx.signal);
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        controller.abort();
-      }, ctx.timeoutMs);
-      const signal = controller.signal;
+      const signal = ctx.signal;
       const stopped = new Promise<never>((_, reject) => {
         const onAbort = () => reject(signal.reason);
         if (signal.aborted) onAbort();
@@ -169,20 +178,20 @@ export function createInfisicalProvider(options: InfisicalProviderOptions = {}):
       });
       stopped.catch(() => undefined);
       try {
-        const secrets = await Promise.race([fetchSecrets(config, ctx, signal), stopped]);
-        return done(secrets, null);
+        return done(await Promise.race([fetchSecrets(config as InfisicalConfig, ctx), stopped]), null);
       } catch (error) {
         if (signal.aborted) {
-          // Whatever the worker was doing cannot be cancelled any other way.
+          // A call in flight cannot be cancelled any other way than by terminating the
+          // worker. A worker still starting is kept: killing it would make every fetch
+          // with a deadline shorter than a cold start fail forever.
           const t = thread;
-          thread = null;
-          await t?.terminate();
-          return done({}, timedOut ? deadlineMessage(ctx.timeoutMs) : "The fetch was cancelled.");
+          if (t?.started) {
+            thread = null;
+            await t.terminate();
+          }
+          return done({}, "The fetch was cancelled.");
         }
         return done({}, redactCredentials((error as Error).message, ctx.credentials));
-      } finally {
-        clearTimeout(timer);
-        dispose();
       }
     },
     async close() {
@@ -194,10 +203,16 @@ export function createInfisicalProvider(options: InfisicalProviderOptions = {}):
   };
 }
 
+function count(option: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 0) throw new TypeError(`createInfisicalProvider: \`${option}\` must be an integer >= 0`);
+  return value;
+}
+
 /** Belt and braces: no credential value survives in a message, even if a server echoes it. */
 function redactCredentials(message: string, credentials: FetchContext["credentials"]): string {
   let out = message;
-  for (const name of ["INFISICAL_CLIENT_ID", "INFISICAL_CLIENT_SECRET", "INFISICAL_TOKEN"]) {
+  for (const name of INFISICAL_CREDENTIALS) {
     const value = credentials[name];
     if (value && value.length >= 4) out = out.split(value).join("***");
   }
