@@ -48,6 +48,8 @@ export function createKernel(options: KernelOptions) {
 
   async function compile(cell: CellSource): Promise<string> {
     const source = await readFile(cell.path, "utf8");
+    if (cell.language === "javascript") return source;
+    // esbuild only for TypeScript cells, loaded on the first one.
     const { transform } = await import("esbuild");
     const { code } = await transform(source, { loader: cell.language === "typescript" ? "ts" : "js", format: "esm", target: "node20", sourcefile: basename(cell.path) });
     return code;
@@ -102,16 +104,18 @@ export function createKernel(options: KernelOptions) {
 
   return {
     /** The notebook's cells in run order. */
-    cells: () => loadCells(options.notebookDir),
+    cells: async () => (await loadCells(options.notebookDir)).cells,
     runCell,
     /**
      * Runs every cell in order; stops at the first failure unless `keepGoing`. Output
      * stays intercepted (and masked) after the run, for timers a cell left behind,
      * until `close()`.
      */
-    async runAll(opts: { keepGoing?: boolean; onCell?: (cell: CellSource) => void } = {}): Promise<CellResult[]> {
+    async runAll(opts: { keepGoing?: boolean; onCell?: (cell: CellSource) => void; onWarning?: (warning: string) => void } = {}): Promise<CellResult[]> {
       const results: CellResult[] = [];
-      for (const cell of await loadCells(options.notebookDir)) {
+      const { cells, warnings } = await loadCells(options.notebookDir);
+      for (const w of warnings) opts.onWarning?.(w);
+      for (const cell of cells) {
         opts.onCell?.(cell);
         const r = await runCell(cell);
         results.push(r);

@@ -28,6 +28,8 @@ export interface ParsedNotebook {
   env: Map<string, string> | undefined;
   cells: CellConfig[] | undefined;
   errors: string[];
+  /** What was read but ignored (unknown `[[cells]]` keys). */
+  warnings: string[];
   /** The text is not TOML at all (possibly a file caught mid-write). */
   syntaxError: boolean;
 }
@@ -128,9 +130,9 @@ export async function loadNotebookParser(providers: ReadonlyMap<string, SecretPr
     } catch (error) {
       const e = error as { line?: unknown; column?: unknown };
       const at = typeof e.line === "number" ? ` (line ${e.line}, column ${String(e.column)})` : "";
-      return { secretManager: undefined, env: undefined, cells: undefined, errors: [`notebook.toml is not valid TOML${at}`], syntaxError: true };
+      return { secretManager: undefined, env: undefined, cells: undefined, errors: [`notebook.toml is not valid TOML${at}`], warnings: [], syntaxError: true };
     }
-    const out: ParsedNotebook = { secretManager: null, env: new Map(), cells: [], errors: [], syntaxError: false };
+    const out: ParsedNotebook = { secretManager: null, env: new Map(), cells: [], errors: [], warnings: [], syntaxError: false };
     // 1. [secret_manager], against the providers' schemas.
     if (doc["secret_manager"] !== undefined) {
       const r = resolveSection(z, providers, doc["secret_manager"]);
@@ -151,8 +153,13 @@ export async function loadNotebookParser(providers: ReadonlyMap<string, SecretPr
     // 3. [[cells]], each with an optional env of its own.
     if (doc["cells"] !== undefined) {
       const r = cells.safeParse(doc["cells"]);
-      if (r.success) out.cells = r.data.map(toCell);
-      else {
+      if (r.success) {
+        out.cells = r.data.map(toCell);
+        for (const c of r.data) {
+          const unknown = Object.keys(c).filter((k) => !CELL_KEYS.includes(k));
+          if (unknown.length > 0) out.warnings.push(`[[cells]] '${c.id}': ${unknown.map((k) => `'${k}'`).join(", ")} ignored (known keys: ${CELL_KEYS.join(", ")})`);
+        }
+      } else {
         out.cells = undefined;
         out.errors.push(describe("[[cells]]", r.error));
       }
@@ -160,6 +167,8 @@ export async function loadNotebookParser(providers: ReadonlyMap<string, SecretPr
     return out;
   };
 }
+
+const CELL_KEYS = ["id", "file", "language", "order", "env"];
 
 function toCell(c: { id: string; file?: string | undefined; language?: string | undefined; order?: number | undefined; env?: Record<string, string> | undefined }): CellConfig {
   const cell: CellConfig = { id: c.id, env: new Map(Object.entries(c.env ?? {})) };

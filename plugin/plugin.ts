@@ -141,7 +141,7 @@ function pluginApi(parts: Parts): SecretManagerPlugin {
   return plugin;
 }
 
-const emptyParse: NotebookParser = () => ({ secretManager: null, env: new Map(), cells: [], errors: [], syntaxError: false });
+const emptyParse: NotebookParser = () => ({ secretManager: null, env: new Map(), cells: [], errors: [], warnings: [], syntaxError: false });
 
 /** The watcher's completeness check and the reload parse the same text: parse it once. */
 function memoize(parse: NotebookParser): NotebookParser {

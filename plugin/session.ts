@@ -90,8 +90,9 @@ export class Session {
     this.#setConfigError(outcome.errors.length > 0 ? outcome.errors.join("; ") : null);
     if (outcome.invalid) return false;
     if (outcome.envChanged) this.#recompute();
-    // What the plugin wrote itself is not a reload; what came with it from elsewhere is.
-    const external = origin === "open" || origin === "watch";
+    // Reading the file at open() is not a reload, nor is what the plugin wrote itself; what
+    // came with a save from elsewhere is.
+    const external = origin === "watch";
     const sm = outcome.secretManagerChanged && (external || origin === "save-env");
     const env = outcome.envChanged && (external || origin === "save-config");
     if (sm || env) emit({ type: "config-reloaded", secretManagerChanged: sm, envChanged: env });

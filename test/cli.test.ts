@@ -3,11 +3,12 @@ import { cp, readFile, writeFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createInfisicalProvider } from "../plugin/providers/infisical.js";
+import { vi } from "vitest";
 import { describe, expect, test as base } from "./fixtures.js";
 import { canariesIn, identityCredentials, notebookToml, PROJECT, waitFor, writeNotebook } from "./helpers.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const CLI = join(ROOT, "kernel", "cli.ts");
+const CLI = join(ROOT, "kernel", "bin.ts");
 /** A child process under tsx on a loaded machine can take seconds to start. */
 const WAIT = 30_000;
 
@@ -101,25 +102,96 @@ describe("strata-secrets CLI", () => {
     const r = await run(["run", dir]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain("cell boom failed: failed with ***");
+    expect(r.stdout).toContain("4 cell(s) ran, 1 failed; secrets loaded from INFISICAL");
     server.faults.hang = true;
     const down = await run(["run", dir, "--timeout", "500", "--keep-going"]);
-    expect(down.code).toBe(1);
+    expect(down.code).toBe(3);
     expect(down.stdout).toContain("Fetch error:    The secret manager did not answer within 0.5s.");
+    expect(down.stdout).toContain("4 cell(s) ran, 1 failed; secrets NOT loaded: The secret manager did not answer within 0.5s.");
     expect(canariesIn(r.stdout + r.stderr + down.stdout + down.stderr)).toEqual([]);
+  });
+
+  test.for([
+    ["no credentials", { INFISICAL_CLIENT_ID: "", INFISICAL_CLIENT_SECRET: "" }, "", "No Infisical credentials"],
+    ["wrong secret", { INFISICAL_CLIENT_SECRET: "wrong-secret-000" }, "", "Infisical authentication failed"],
+    ["a config error", {}, "projet_id", "unknown key 'projet_id'"],
+    ["a refused base_url", {}, "base_url", "Refused: [secret_manager].base_url"],
+  ] as const)("run: exits 3 after running the cells when the secrets did not load (%s)", async ([, env, edit, message], { dir, run, demoNotebook, childEnv }) => {
+    await demoNotebook();
+    const file = join(dir, "notebook.toml");
+    if (edit === "projet_id") await writeFile(file, (await readFile(file, "utf8")).replace("project_id", "projet_id"));
+    if (edit === "base_url") await writeFile(file, (await readFile(file, "utf8")).replace('path = "/"', 'path = "/"\nbase_url = "https://elsewhere.example.test"'));
+    const r = await run(["run", dir], childEnv(env));
+    expect(r.code).toBe(3);
+    expect(r.stdout).toContain("── oops (javascript) ──"); // the cells ran
+    expect(r.stdout).toMatch(new RegExp(`3 cell\\(s\\) ran, all ok; secrets NOT loaded: .*${message.replace(/[[\].()]/g, "\\$&")}`));
+  });
+
+  test("run without [secret_manager] is not a failure; a JSON run carries the summary", async ({ dir, run, demoNotebook }) => {
+    await demoNotebook();
+    const file = join(dir, "notebook.toml");
+    const text = await readFile(file, "utf8");
+    await writeFile(file, text.slice(0, text.indexOf("[secret_manager]")) + text.slice(text.indexOf("[env]")));
+    const r = await run(["run", dir, "--json"]);
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as { summary: string }).summary).toBe("3 cell(s) ran, all ok; no [secret_manager]");
+  });
+
+  test("run: an unknown [[cells]] key is a warning, not silence", async ({ dir, run, demoNotebook }) => {
+    await demoNotebook('\n[[cells]]\nid = "extra"\nfile = "hello.js"\norder = 9\ntimeout = 5\n');
+    const r = await run(["run", dir]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("strata-secrets: warning: notebook.toml: [[cells]] 'extra': 'timeout' ignored (known keys: id, file, language, order, env)");
   });
 
   test("clear usage errors: no notebook.toml, unknown flag, unknown command; --help", async ({ dir, run }) => {
     const missing = await run(["run", dir]);
     expect(missing).toMatchObject({ code: 2 });
     expect(missing.stderr).toContain("no notebook.toml in");
+    await writeNotebook(dir, "");
     const flag = await run(["run", dir, "--nope"]);
     expect(flag.code).toBe(2);
-    expect(flag.stderr).toContain("'--nope'");
-    expect((await run(["frobnicate"])).code).toBe(2);
+    expect(flag.stderr).toBe("strata-secrets: unknown option '--nope' for run (see 'strata-secrets run --help')\nSee 'strata-secrets --help'.\n");
+    const noValue = await run(["run", dir, "--timeout"]);
+    expect(noValue.stderr).toContain("option '--timeout' of run needs a value");
+    const unknown = await run(["frobnicate"]);
+    expect(unknown).toMatchObject({ code: 2, stderr: "strata-secrets: unknown command 'frobnicate' (run, watch, serve, dev-server, jupyter)\nSee 'strata-secrets --help'.\n" });
     const help = await run(["--help"]);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("strata-secrets run <dir>");
     expect((await run(["run", "--help"])).stdout).toContain("--keep-going");
+    expect((await run(["run", "--help"])).stdout).toContain(".strata/console/");
+    const missingSecrets = await run(["dev-server", "--secrets", join(dir, "missing.toml")]);
+    expect(missingSecrets).toMatchObject({ code: 1, stderr: `strata-secrets: cannot read ${join(dir, "missing.toml")}: no such file\n` });
+    const nothing = await run(["jupyter", "uninstall", "--prefix", join(dir, "jp")]);
+    expect(nothing).toMatchObject({ code: 0, stdout: `nothing to remove: no kernelspec at ${join(dir, "jp", "share", "jupyter", "kernels", "strata-ts")}\n` });
+  });
+
+  test("serve on a busy port exits 1 at once with one clear line, leaving nothing open", async ({ dir, start, demoNotebook }) => {
+    await demoNotebook();
+    const { createServer } = await import("node:net");
+    const busy = createServer().listen(0, "127.0.0.1");
+    await new Promise((r) => busy.once("listening", r));
+    try {
+      const port = (busy.address() as { port: number }).port;
+      const s = start(["serve", dir, "--port", String(port)]);
+      expect(await s.exit).toBe(1); // the process exits by itself: the plugin and its watcher were closed
+      expect(s.err()).toBe(`strata-secrets: cannot serve the Runtime panel: 127.0.0.1:${port} is already in use (EADDRINUSE); pick another --port\n`);
+      // In-process: everything serve opened (the plugin's watcher) is closed again.
+      const { main } = await import("../kernel/cli/main.js");
+      const watchers = () => process.getActiveResourcesInfo().filter((r) => r === "FSEventWrap" || r === "StatWatcher").length;
+      const before = watchers();
+      const stderr = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+      try {
+        expect(await main(["serve", dir, "--port", String(port)])).toBe(1);
+      } finally {
+        stderr.mockRestore();
+      }
+      // (libuv releases a closed handle on a later turn of the loop.)
+      await waitFor(() => watchers() === before, WAIT, "the watcher's handles to be released");
+    } finally {
+      busy.close();
+    }
   });
 
   test("watch: prints reloads and fetches (names only) and closes cleanly on SIGINT", async ({ dir, start, demoNotebook }) => {
@@ -129,6 +201,7 @@ describe("strata-secrets CLI", () => {
     await writeFile(join(dir, "notebook.toml"), (await readFile(join(dir, "notebook.toml"), "utf8")).replace('path = "/"', 'path = "/app"'));
     await waitFor(() => w.out().includes("+APP_SECRET"), WAIT, "fetch line");
     expect(w.out()).toMatch(/reloaded notebook.toml \(\[secret_manager\] changed\)/);
+    expect(w.out().split("reloaded notebook.toml")).toHaveLength(2); // no "reload" line at start-up
     expect(w.out()).toMatch(/fetched from INFISICAL: .*-API_HOST/);
     w.child.kill("SIGINT");
     expect(await w.exit).toBe(0);

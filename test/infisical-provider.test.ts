@@ -211,6 +211,31 @@ describe("infisical provider", () => {
     expect(r.error).toBe("The secret manager did not answer within 0.8s.");
   });
 
+  it("a host without http(s):// is refused at once, naming INFISICAL_HOST", async () => {
+    const r = await fetchWith(base, { ...identityCredentials(server), INFISICAL_HOST: server.url.replace("http://", "") });
+    expect(r.error).toBe(`Infisical configuration error: INFISICAL_HOST (${server.url.replace("http://", "")}) must start with http:// or https:// (for example https://infisical.example.com or http://127.0.0.1:8080).`);
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it("a refused host is reported within seconds (not the SDK's ~15 s), naming the host and the cause", async () => {
+    const url = server.url;
+    await server.close();
+    const started = Date.now();
+    const r = await fetchWith(base, { ...identityCredentials(server), INFISICAL_HOST: url });
+    expect(r.error).toBe(`Infisical authentication failed: cannot reach ${url}: connection refused (ECONNREFUSED)`);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it("an unresolvable host and a TLS failure are reported with their cause", async () => {
+    const nx = await fetchWith(base, { ...identityCredentials(server), INFISICAL_HOST: "http://strata-test-host.invalid" });
+    expect(nx.error).toMatch(/^Infisical authentication failed: cannot reach http:\/\/strata-test-host\.invalid: (host not found \(ENOTFOUND\)|host name lookup failed \(EAI_AGAIN\))$/);
+    const started = Date.now();
+    const https = server.url.replace("http://", "https://");
+    const tls = await fetchWith(base, { ...identityCredentials(server), INFISICAL_HOST: https });
+    expect(tls.error).toBe(`Infisical authentication failed: cannot reach ${https}: TLS handshake failed (is it http, not https?) (ERR_SSL_WRONG_VERSION_NUMBER)`);
+    expect(Date.now() - started).toBeLessThan(5_000); // no retry: a TLS failure is answered at its first attempt
+  });
+
   it("includes imported secrets, the folder's own values winning", async () => {
     server.store.projects.get(PROJECT)!.imports.push({ environment: "dev", path: "/", fromEnvironment: "dev", fromPath: "/app" });
     server.store.setSecret(PROJECT, "dev", "/app", "API_HOST", "imported-host");

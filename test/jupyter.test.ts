@@ -21,6 +21,8 @@ interface CellOutput {
   stderr: string;
   status: string;
   messages: unknown[];
+  /** Stream text of iopub messages of no cell (start-up, background). */
+  others: string;
 }
 
 const sha = (v: string) => createHash("sha256").update(v).digest("hex").slice(0, 16);
@@ -34,6 +36,10 @@ interface JupyterKernel {
   shutdown(): Promise<Record<string, unknown>>;
   kill(): void;
   transcript: unknown[];
+  /** When the kernel answered as ready. */
+  startedAt: number;
+  /** The kernel's own stderr (through the driver) so far. */
+  stderr(): string;
 }
 
 async function startKernel(kernelName: string, prefix: string, dir: string, env: Record<string, string>): Promise<JupyterKernel> {
@@ -70,6 +76,8 @@ async function startKernel(kernelName: string, prefix: string, dir: string, env:
       pid,
       transcript,
       kill,
+      startedAt: Date.now(),
+      stderr: () => driverErr,
       async cell(code) {
         driver.stdin.write(`${JSON.stringify({ code })}\n`);
         return (await next()) as unknown as CellOutput;
@@ -181,6 +189,19 @@ describe.runIf(available)("tslab Jupyter kernel with strata-secrets, driven by j
     } finally {
       server.faults.hang = false;
     }
+  });
+
+  it("no false alarm: workers and saves never run the preload again (no warnings anywhere)", async () => {
+    await synced(kernel);
+    // The old preload in the SDK worker printed these at start, after saves, and 5 s after start.
+    await waitFor(() => Date.now() > kernel.startedAt + 6_000, 10_000, "the 5 s start-up check to have run");
+    const file = join(dir, "notebook.toml");
+    await writeFile(file, notebookToml({ env: 'LOG_LEVEL = "info"\nSAVED = "1"' }));
+    await waitFor(async () => (await kernel.cell('console.log(process.env.SAVED ?? "-")')).stdout === "1\n", 30_000, "the save to land");
+    const last = await kernel.cell('console.log("done")');
+    const everything = JSON.stringify(kernel.transcript) + last.others + kernel.stderr();
+    for (const alarm of ["No Infisical credentials", "could not wrap", "WARNING", "WITHOUT secrets"]) expect(everything, alarm).not.toContain(alarm);
+    await writeFile(file, notebookToml());
   });
 
   it("shutting a kernel down leaves no process behind", async () => {

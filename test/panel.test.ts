@@ -81,7 +81,7 @@ describe("Runtime panel API", () => {
     const state = (await call("PUT", "/api/env", { body: { env: { LOG_LEVEL: "debug", OPENAI_API_KEY: MASKED, NEW_ONE: "x" } } })).json();
     expect(state["env"]).toMatchObject({ LOG_LEVEL: "debug", NEW_ONE: "x", OPENAI_API_KEY: MASKED });
     const disk = await readFile(join(dir, "notebook.toml"), "utf8");
-    expect(disk).toContain('LOG_LEVEL = "debug"\nNEW_ONE = "x"\nOPENAI_API_KEY = ""');
+    expect(disk).toContain('LOG_LEVEL = "debug"\nOPENAI_API_KEY = ""\nNEW_ONE = "x"'); // edited in place, the new key after the last
     for (const body of [{ env: { "1X": "a" } }, { env: { A: "a\0b" } }, { env: { A: 3 } }, { nope: 1 }, { env: [] }]) {
       const r = await call("PUT", "/api/env", { body });
       expect(r.status).toBe(400);

@@ -1,6 +1,7 @@
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { chmod, readdir, readFile, stat, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parse } from "smol-toml";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { envEntries, editFile, writeEnvTable, writeTable } from "../redaction/persist.js";
@@ -118,5 +119,46 @@ describe("writing notebook.toml", () => {
     expect(isSensitiveName("DB_PASS")).toBe(false);
     expect(isSensitiveName("DB_PASS", [/PASS/i])).toBe(true);
     expect(envEntries(new Map([["openai_api_key", "x"]]))).toEqual([["openai_api_key", ""]]);
+  });
+});
+
+describe("panel saves edit entry by entry (the README's example notebook.toml)", () => {
+  /** The example `notebook.toml` of the README's "Use it with real Infisical" section, as printed there. */
+  function readmeExample(): string {
+    const readme = readFileSync(join(dirname(fileURLToPath(import.meta.url)), "..", "README.md"), "utf8");
+    const block = /^( *)```toml\n\1(\[secret_manager\][\s\S]*?)^\1```/m.exec(readme);
+    if (!block) throw new Error("README.md has no ```toml example starting with [secret_manager]");
+    const indent = block[1]!.length;
+    return block[2]!.split("\n").map((line) => line.slice(Math.min(indent, line.length - line.trimStart().length))).join("\n");
+  }
+
+  it("changing one value replaces only its bytes; comments, order and other lines stay", () => {
+    const text = readmeExample();
+    const changed = replaceTable(text, "secret_manager", [["provider", "infisical"], ["project_id", "your-project-id"], ["environment", "dev"], ["path", "/app"]]);
+    expect(changed).toBe(text.replace('path = "/"            # default "/"', 'path = "/app"            # default "/"'));
+  });
+
+  it("adding a variable appends one line; a changed value keeps its trailing comment; nothing is re-sorted", () => {
+    const text = readmeExample();
+    const env: [string, string][] = [["OPENAI_API_KEY", ""], ["LOG_LEVEL", "debug"], ["A_NEW_ONE", "x"]];
+    const out = replaceTable(text, "env", env);
+    expect(out).toBe(text.replace('LOG_LEVEL = "info"', 'LOG_LEVEL = "debug"').replace("never written here\n", 'never written here\nA_NEW_ONE = "x"\n'));
+  });
+
+  it("removing a variable removes its line only; comment lines inside the table stay", () => {
+    const text = '[env]\n# logging\nLOG_LEVEL = "info" # verbose\n# keys\nOPENAI_API_KEY = ""\nZ = "1"\n\n[other]\nx = 1\n';
+    expect(replaceTable(text, "env", [["OPENAI_API_KEY", ""], ["Z", "2"]])).toBe('[env]\n# logging\n# keys\nOPENAI_API_KEY = ""\nZ = "2"\n\n[other]\nx = 1\n');
+  });
+
+  it("Disconnect removes [secret_manager] with the comments inside it, and nothing else", () => {
+    const text = `# my notebook\nname = "n"\n\n${readmeExample()}`;
+    const out = replaceTable(text, "secret_manager", null);
+    expect(out).toBe(`# my notebook\nname = "n"\n\n${readmeExample().slice(readmeExample().indexOf("[env]"))}`);
+    expect(out).not.toContain("base_url");
+  });
+
+  it("a UTF-8 BOM is kept and does not stop the edit", () => {
+    const text = '\uFEFF[env]\nA = "1"\n';
+    expect(replaceTable(text, "env", [["A", "2"]])).toBe('\uFEFF[env]\nA = "2"\n');
   });
 });

@@ -193,15 +193,16 @@ for (const usePolling of [false, true]) {
 describe("process exit", () => {
   base.for([
     ["after a fetch", "await p.open();\n      if (p.status().error) throw new Error(p.status().error);\n      await p.close();"],
-    // config-reloaded is emitted by open() just before it starts the watcher.
+    // fetch-started is emitted by open() once the watcher is ready, with the fetch under way.
     ["when close() comes while open() is under way", "await p.open();\n      await closing;"],
+    ["when close() comes right after open() starts (before the watcher)", "const opening = p.open();\n      await p.close();\n      await opening;"],
   ] as const)("a Node process exits by itself after close(), %s", async ([name, body], { server, dir }) => {
     await writeNotebook(dir, notebookToml());
     const script = `
       import { createSecretManagerPlugin } from ${JSON.stringify(new URL("../plugin/index.ts", import.meta.url).href)};
       let closing;
       const p = createSecretManagerPlugin({ notebookDir: ${JSON.stringify(dir)}, env: {}, credentials: ${JSON.stringify(identityCredentials(server))},
-        onEvent: (e) => { if (${JSON.stringify(name.startsWith("when"))} && e.type === "config-reloaded") closing = p.close(); } });
+        onEvent: (e) => { if (${JSON.stringify(name.startsWith("when"))} && e.type === "fetch-started") closing = p.close(); } });
       ${body}
       console.log("closed");
     `;

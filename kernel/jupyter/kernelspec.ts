@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { homedir } from "node:os";
@@ -11,6 +12,26 @@ export interface KernelspecOptions {
   js?: boolean;
   /** Install under PREFIX/share/jupyter/kernels instead of the user's data directory. */
   prefix?: string;
+}
+
+/** The tslab version the preload's wrap was written against (an optional peer dependency). */
+export const TSLAB_VERSION = "1.0.22";
+
+/** tslab is not installed where strata-secrets can resolve it. */
+export class TslabMissingError extends Error {
+  override name = "TslabMissingError";
+  constructor() {
+    super(`the Jupyter kernel needs tslab, an optional peer dependency that is not installed: run  npm install tslab@${TSLAB_VERSION}  in this project, then run this command again`);
+  }
+}
+
+/** tslab's command, resolved from this package (as Node would for the kernel). */
+function tslabBin(root: string): string {
+  try {
+    return join(dirname(createRequire(join(root, "package.json")).resolve("tslab/package.json")), "bin", "tslab");
+  } catch {
+    throw new TslabMissingError();
+  }
 }
 
 /** Where Jupyter looks for a user's kernels (JUPYTER_DATA_DIR, XDG_DATA_HOME, ~/.local/share). */
@@ -29,7 +50,7 @@ export async function installKernelspec(options: KernelspecOptions = {}): Promis
   if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new Error(`invalid kernel name '${name}' (letters, digits, . _ -)`);
   const root = packageRoot();
   const preload = join(root, "dist", "kernel", "jupyter", "preload.js");
-  const tslab = join(dirname(createRequire(join(root, "package.json")).resolve("tslab/package.json")), "bin", "tslab");
+  const tslab = tslabBin(root);
   const spec = {
     argv: [process.execPath, "--import", preload, tslab, "kernel", "--config-path", "{connection_file}", ...(options.js ? ["--js"] : [])],
     display_name: options.js ? "JavaScript (strata-secrets)" : "TypeScript (strata-secrets)",
@@ -42,10 +63,12 @@ export async function installKernelspec(options: KernelspecOptions = {}): Promis
   return { dir, spec };
 }
 
-export async function uninstallKernelspec(options: Pick<KernelspecOptions, "name" | "prefix" | "js"> = {}): Promise<string> {
+/** Removes the kernelspec; says whether there was one. */
+export async function uninstallKernelspec(options: Pick<KernelspecOptions, "name" | "prefix" | "js"> = {}): Promise<{ dir: string; removed: boolean }> {
   const name = options.name ?? (options.js ? "strata-js" : "strata-ts");
   if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new Error(`invalid kernel name '${name}'`);
   const dir = join(kernelsDir(options.prefix), name);
+  const removed = existsSync(join(dir, "kernel.json"));
   await rm(dir, { recursive: true, force: true });
-  return dir;
+  return { dir, removed };
 }

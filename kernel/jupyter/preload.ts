@@ -1,78 +1,96 @@
 // Loaded into tslab's kernel process by the kernelspec (`node --import <this> tslab kernel`):
 // creates the plugin for the notebook's directory and wraps tslab's executor, which has no
 // pre-execute hook of its own. See `strata-secrets jupyter install`.
-import { readFileSync } from "node:fs";
+//
+// `--import` is inherited by worker threads and by child processes a cell forks: there the
+// preload does nothing. It acts only in the main thread of `tslab kernel`.
+import { readFileSync, realpathSync } from "node:fs";
 import Module from "node:module";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
+import { isMainThread } from "node:worker_threads";
 import { createSecretManagerPlugin } from "../../plugin/plugin.js";
+import { TSLAB_VERSION } from "./kernelspec.js";
 import { wrapExecutor, type TslabExecutor } from "./wrap.js";
 
-/** The tslab version whose internals this wrap was written against. */
-export const TSLAB_VERSION = "1.0.22";
 const EXECUTOR = /[\\/]tslab[\\/]dist[\\/]executor\.js$/;
 
-const notebookDir = process.env["STRATA_NOTEBOOK_DIR"] || process.cwd();
-const timeout = Number(process.env["STRATA_FETCH_TIMEOUT_MS"]);
-// Created now, before any cell: the kernel's INFISICAL_* credentials leave process.env here.
-const plugin = createSecretManagerPlugin({
-  notebookDir,
-  ...(timeout > 0 ? { fetchTimeoutMs: timeout } : {}),
-  onEvent: (e) => {
-    if (e.type === "fetch-failed" || e.type === "config-invalid") process.stderr.write(`strata-secrets: ${e.error}\n`);
-  },
-});
-const ready = plugin.open();
-ready.catch((error: unknown) => process.stderr.write(`strata-secrets: could not open ${notebookDir}: ${String(error)}\n`));
+/** Whether this is tslab's kernel main: `node … <tslab>/bin/tslab kernel …`, main thread. */
+export function inTslabKernel(argv: readonly string[] = process.argv): boolean {
+  if (!isMainThread || argv[2] !== "kernel" || !argv[1]) return false;
+  let script = argv[1];
+  try {
+    script = realpathSync(script);
+  } catch {
+    return false;
+  }
+  return basename(script) === "tslab" && basename(dirname(script)) === "bin";
+}
 
-// For cells: status, rows and refresh (no values), since Jupyter has no Runtime panel.
-Object.defineProperty(globalThis, "strataSecrets", {
-  value: Object.freeze({ status: () => plugin.status(), rows: () => plugin.rows(), refresh: () => plugin.refresh() }),
-  enumerable: false,
-});
+function start(): void {
+  const notebookDir = process.env["STRATA_NOTEBOOK_DIR"] || process.cwd();
+  const timeout = Number(process.env["STRATA_FETCH_TIMEOUT_MS"]);
+  // Created now, before any cell: the kernel's credentials leave process.env here.
+  const plugin = createSecretManagerPlugin({
+    notebookDir,
+    ...(timeout > 0 ? { fetchTimeoutMs: timeout } : {}),
+    onEvent: (e) => {
+      if (e.type === "fetch-failed" || e.type === "config-invalid") process.stderr.write(`strata-secrets: ${e.error}\n`);
+    },
+  });
+  const ready = plugin.open();
+  ready.catch((error: unknown) => process.stderr.write(`strata-secrets: could not open ${notebookDir}: ${String(error)}\n`));
 
-let wrapped = 0;
-const patched = new WeakSet<object>();
-type Loader = (request: string, parent: unknown, isMain: boolean) => unknown;
-const M = Module as unknown as { _load: Loader; _resolveFilename: (request: string, parent: unknown, isMain: boolean) => string };
-const load = M._load;
-M._load = function (this: unknown, request: string, parent: unknown, isMain: boolean): unknown {
-  const exports = load.call(this, request, parent, isMain) as { createExecutor?: (...args: unknown[]) => TslabExecutor };
-  if (exports && typeof exports === "object" && !patched.has(exports) && request.endsWith("executor")) {
+  // For cells: status, rows and refresh (no values), since Jupyter has no Runtime panel.
+  Object.defineProperty(globalThis, "strataSecrets", {
+    value: Object.freeze({ status: () => plugin.status(), rows: () => plugin.rows(), refresh: () => plugin.refresh() }),
+    enumerable: false,
+  });
+
+  let wrapped = 0;
+  const patched = new WeakSet<object>();
+  type Loader = (request: string, parent: unknown, isMain: boolean) => unknown;
+  const M = Module as unknown as { _load: Loader; _resolveFilename: (request: string, parent: unknown, isMain: boolean) => string };
+  const load = M._load;
+  M._load = function (this: unknown, request: string, parent: unknown, isMain: boolean): unknown {
+    const exports = load.call(this, request, parent, isMain) as { createExecutor?: (...args: unknown[]) => TslabExecutor };
+    if (!exports || typeof exports !== "object" || patched.has(exports) || !request.endsWith("executor")) return exports;
     let file = "";
     try {
       file = M._resolveFilename(request, parent, isMain);
     } catch {
       return exports;
     }
-    if (EXECUTOR.test(file) && typeof exports.createExecutor === "function") {
-      patched.add(exports);
-      const version = (() => {
-        try {
-          return (JSON.parse(readFileSync(join(dirname(dirname(file)), "package.json"), "utf8")) as { version: string }).version;
-        } catch {
-          return "unknown";
-        }
-      })();
-      if (version !== TSLAB_VERSION) process.stderr.write(`strata-secrets: tslab ${version} at ${file}; this wrap was written for ${TSLAB_VERSION}\n`);
-      const create = exports.createExecutor;
-      exports.createExecutor = (...args: unknown[]) => {
-        wrapped++;
-        return wrapExecutor(create(...args), plugin, ready);
-      };
+    if (!EXECUTOR.test(file) || typeof exports.createExecutor !== "function") return exports;
+    patched.add(exports);
+    const version = packageVersion(join(dirname(dirname(file)), "package.json"));
+    if (version !== TSLAB_VERSION) process.stderr.write(`strata-secrets: tslab ${version} at ${file}; this wrap was written for ${TSLAB_VERSION}\n`);
+    const create = exports.createExecutor;
+    exports.createExecutor = (...args: unknown[]) => {
+      wrapped++;
+      return wrapExecutor(create(...args), plugin, ready);
+    };
+    return exports;
+  };
+
+  // tslab creates its executor while starting; if that never went through the wrap, say so.
+  setTimeout(() => {
+    if (wrapped === 0) {
+      process.stderr.write(
+        `strata-secrets: WARNING: could not wrap tslab's executor (expected tslab ${TSLAB_VERSION}); ` +
+          "cells run WITHOUT secrets and WITHOUT output masking. Pin tslab to that version.\n",
+      );
     }
-  }
-  return exports;
-};
+  }, 5_000).unref();
 
-// tslab creates its executor while starting; if that never went through the wrap, say so.
-setTimeout(() => {
-  if (wrapped === 0) {
-    process.stderr.write(
-      `strata-secrets: WARNING: could not wrap tslab's executor (expected tslab ${TSLAB_VERSION}); ` +
-        "cells run WITHOUT secrets and WITHOUT output masking. Pin tslab to that version.\n",
-    );
-  }
-}, 5_000).unref();
+  process.once("exit", () => void plugin.close());
+}
 
-const stop = () => void plugin.close();
-process.once("exit", stop);
+function packageVersion(file: string): string {
+  try {
+    return (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
+  } catch {
+    return "unknown";
+  }
+}
+
+if (inTslabKernel()) start();

@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
@@ -12,15 +11,15 @@ let entry: Promise<URL> | null = null;
 /**
  * The worker's module. Built, it is the compiled `infisical-worker.js`. Run from the
  * TypeScript sources (tests, tsx), a worker cannot load `.ts` on Node 20, so the file is
- * transpiled with esbuild into a `data:` module once.
+ * bundled with esbuild into a `data:` module once.
  */
 function workerEntry(): Promise<URL> {
   return (entry ??= (async () => {
     if (!import.meta.url.endsWith(".ts")) return new URL("./infisical-worker.js", import.meta.url);
-    const { transformSync } = await import("esbuild");
-    const source = readFileSync(fileURLToPath(new URL("./infisical-worker.ts", import.meta.url)), "utf8");
-    const { code } = transformSync(source, { loader: "ts", format: "esm", target: "node20" });
-    return new URL(`data:text/javascript;base64,${Buffer.from(code).toString("base64")}`);
+    // Bundled (its helpers are inlined); the SDK stays a dynamic import of sdkUrl.
+    const { buildSync } = await import("esbuild");
+    const { outputFiles } = buildSync({ entryPoints: [fileURLToPath(new URL("./infisical-worker.ts", import.meta.url))], bundle: true, write: false, format: "esm", platform: "node", target: "node20" });
+    return new URL(`data:text/javascript;base64,${Buffer.from(outputFiles[0]!.contents).toString("base64")}`);
   })());
 }
 
@@ -52,7 +51,8 @@ export class InfisicalThread {
         new Promise<void>((resolve, reject) => {
           if (this.#dead) return reject(this.#dead);
           const data: WorkerStart = { ...start, sdkUrl: sdkUrl() };
-          this.#worker = new Worker(url, { workerData: data, env: {}, stdout: false, stderr: false });
+          // execArgv: [] — a kernel's `--import <preload>` must not run again in the worker.
+          this.#worker = new Worker(url, { workerData: data, env: {}, execArgv: [], stdout: false, stderr: false });
           this.#worker.once("message", () => {
             this.#started = true;
             this.#worker?.unref();

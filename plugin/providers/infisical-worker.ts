@@ -1,6 +1,8 @@
 // Runs @infisical/sdk off the kernel's thread so that a deadline or close() can stop it
 // (the SDK itself cannot be cancelled). Credentials arrive in workerData only.
+import { AsyncLocalStorage } from "node:async_hooks";
 import { parentPort, workerData } from "node:worker_threads";
+import { networkCause, unreachable } from "./network-errors.js";
 
 export type WorkerAuth = { kind: "universal"; clientId: string; clientSecret: string } | { kind: "token"; token: string };
 
@@ -59,13 +61,44 @@ function flatten(res: unknown): [string, string][] {
 }
 
 const start = workerData as WorkerStart;
+
+/**
+ * The SDK retries network errors for ~15 s (1, 2, 4, 8 s) and then says only "fetch failed".
+ * Its `fetch` is the global one: wrapped here, a host that refuses, does not resolve or
+ * fails TLS is answered at once (TLS) or after its third attempt (~3 s), naming the host
+ * and the cause. A dropped connection (ECONNRESET) is still left to the SDK's retries.
+ */
+interface Call {
+  id: number;
+  failures: number;
+  answered: boolean;
+}
+const calls = new AsyncLocalStorage<Call>();
+const realFetch = globalThis.fetch;
+globalThis.fetch = async (input, init) => {
+  const call = calls.getStore();
+  try {
+    return await realFetch(input, init);
+  } catch (error) {
+    const cause = networkCause(error);
+    if (call && cause && !call.answered && (cause.fatal || ++call.failures >= 3)) {
+      call.answered = true;
+      const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+      parentPort!.postMessage({ id: call.id, ok: false, name: "NetworkError", message: unreachable(url, cause) } satisfies WorkerReply);
+    }
+    throw error;
+  }
+};
 type SdkModule = typeof import("@infisical/sdk");
 const mod = (await import(start.sdkUrl)) as SdkModule & { default?: SdkModule };
 const InfisicalSDK = mod.InfisicalSDK ?? mod.default!.InfisicalSDK;
 const sdk = new InfisicalSDK({ siteUrl: start.siteUrl });
 
 parentPort!.on("message", (req: WorkerRequest) => {
-  void handle(req).then((reply) => parentPort!.postMessage(reply));
+  const call: Call = { id: req.id, failures: 0, answered: false };
+  void calls.run(call, () => handle(req)).then((reply) => {
+    if (!call.answered) parentPort!.postMessage(reply);
+  });
 });
 parentPort!.postMessage({ ready: true });
 

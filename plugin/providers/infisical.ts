@@ -103,6 +103,9 @@ export function createInfisicalProvider(options: InfisicalProviderOptions = {}):
     const environment = config.environment ?? c["INFISICAL_ENVIRONMENT"] ?? "dev";
     const secretPath = config.path ?? c["INFISICAL_PATH"] ?? "/";
     const host = normalizeHost(c["INFISICAL_HOST"] || DEFAULT_INFISICAL_HOST);
+    if (!/^https?:\/\/[^/]/i.test(host)) {
+      throw new Error(`Infisical configuration error: INFISICAL_HOST (${host}) must start with http:// or https:// (for example https://infisical.example.com or http://127.0.0.1:8080).`);
+    }
     if (config.base_url !== undefined && normalizeHost(config.base_url) !== host) {
       throw new Error(
         `Refused: [secret_manager].base_url (${normalizeHost(config.base_url)}) is not the Infisical host this kernel logs in to ` +

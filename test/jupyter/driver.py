@@ -1,7 +1,9 @@
 """Drives a Jupyter kernel with the real jupyter_client, one JSON command per stdin line.
 
-argv: kernel_name cwd. Commands: {"code": "..."} -> the cell's stream text, reply status and
-every iopub message; {"shutdown": true} -> shuts the kernel down and reports whether it lives.
+argv: kernel_name cwd. Commands: {"code": "..."} -> the cell's stream text, reply status,
+every iopub message of the cell, and "others": the stream text of iopub messages that belong
+to no cell of ours (start-up, background) seen meanwhile; {"shutdown": true} -> shuts the
+kernel down and reports whether it lives.
 """
 import json
 import os
@@ -33,10 +35,12 @@ def main():
             send({"shutdown": True, "alive": km.is_alive()})
             return
         msg_id = kc.execute(cmd["code"])
-        out = {"stdout": "", "stderr": "", "status": None, "messages": []}
+        out = {"stdout": "", "stderr": "", "status": None, "messages": [], "others": ""}
         while True:
             msg = kc.get_iopub_msg(timeout=60)
             if msg["parent_header"].get("msg_id") != msg_id:
+                if msg["msg_type"] == "stream":
+                    out["others"] += msg["content"]["text"]
                 continue
             kind, content = msg["msg_type"], msg["content"]
             out["messages"].append({"type": kind, "content": content})
