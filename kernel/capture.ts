@@ -82,6 +82,7 @@ export class OutputCapture {
     if (text === "") return;
     if (this.#cell) this.#cell[name] += text;
     // Output outside a cell (late timers, the host's own) is always shown, masked.
-    if ((this.#echo || !this.#cell) && this.#originals) this.#originals[name].call(process[name], text);
+    if (!this.#originals) process[name].write(text);
+    else if (this.#echo || !this.#cell) this.#originals[name].call(process[name], text);
   }
 }

@@ -9,7 +9,7 @@ export interface Style {
 }
 
 /** Colors only on a TTY, and never with NO_COLOR set. */
-export function styleFor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): Style {
+export function styleFor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): Style {
   const on = stream.isTTY === true && !("NO_COLOR" in env) && env["TERM"] !== "dumb";
   const wrap = (open: number, close: number) => (s: string) => (on ? `\u001b[${open}m${s}\u001b[${close}m` : s);
   return { green: wrap(32, 39), red: wrap(31, 39), yellow: wrap(33, 39), dim: wrap(2, 22), bold: wrap(1, 22) };

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
@@ -13,6 +14,14 @@ export interface KernelOptions {
   plugins?: KernelPlugin[];
   /** Show cell output on the process's stdout/stderr (default true). */
   echo?: boolean;
+  /** Awaited before each cell, before the plugins' hooks (the CLI syncs its masker here). */
+  beforeCell?: (cell: CellSource) => Promise<void>;
+  /**
+   * Catch what cells leave behind (an unawaited rejection, a timer that throws) instead of
+   * letting it end the process: reported, masked, as a late error of the cell that caused it.
+   * Installs process-wide handlers: for a process that runs cells and nothing else.
+   */
+  catchStrayErrors?: boolean;
 }
 
 export interface CellResult extends CellOutput {
@@ -20,6 +29,8 @@ export interface CellResult extends CellOutput {
   ok: boolean;
   /** The error message (masked) when the cell threw. */
   error?: string;
+  /** Errors the cell left behind while it ran (unawaited rejections, throwing timers), masked. */
+  lateErrors?: string[];
   durationMs: number;
 }
 
@@ -29,6 +40,9 @@ export const CONSOLE_LIMIT = 10_000;
 function safeName(id: string): string {
   return /^[A-Za-z0-9_.-]+$/.test(id) && id !== "." && id !== ".." ? id : encodeURIComponent(id).replace(/\./g, "%2E");
 }
+
+/** Which cell the code that runs now belongs to (timers and promises keep it). */
+const cellContext = new AsyncLocalStorage<{ id: string; late: string[] | null }>();
 
 /**
  * The reference kernel: runs a Strata notebook's JavaScript/TypeScript cells in this
@@ -45,13 +59,14 @@ export function createKernel(options: KernelOptions) {
     const m = host.createMasker();
     return m.write(text) + m.flush();
   };
+  if (options.catchStrayErrors) catchStrayErrors(capture, maskOnce);
 
   async function compile(cell: CellSource): Promise<string> {
     const source = await readFile(cell.path, "utf8");
     if (cell.language === "javascript") return source;
     // esbuild only for TypeScript cells, loaded on the first one.
     const { transform } = await import("esbuild");
-    const { code } = await transform(source, { loader: cell.language === "typescript" ? "ts" : "js", format: "esm", target: "node20", sourcefile: basename(cell.path) });
+    const { code } = await transform(source, { loader: "ts", format: "esm", target: "node20", sourcefile: basename(cell.path) });
     return code;
   }
 
@@ -65,14 +80,12 @@ export function createKernel(options: KernelOptions) {
     await writeFile(file, `${JSON.stringify({ stdout: out.stdout.slice(0, CONSOLE_LIMIT), stderr: out.stderr.slice(0, CONSOLE_LIMIT) }, null, 2)}\n`);
   }
 
-  async function runCell(cell: CellSource): Promise<CellResult> {
-    const started = performance.now();
-    let error: string | undefined;
+  /** Compiles, runs the hooks around the cell's module, returns its (masked) error. */
+  async function execute(cell: CellSource, context: { id: string; late: string[] | null }): Promise<string | undefined> {
     let module: string | null = null;
-    capture.install();
-    capture.begin();
     try {
       const code = await compile(cell);
+      await options.beforeCell?.(cell);
       // Beside the source, so relative imports and node_modules resolve as for the cell file.
       module = join(dirname(cell.path), `.${basename(cell.path)}.${randomBytes(4).toString("hex")}.strata.mjs`);
       await writeFile(module, code);
@@ -81,24 +94,37 @@ export function createKernel(options: KernelOptions) {
       const { called, failures } = host.before({ id: cell.id });
       try {
         if (failures.length > 0) throw new Error(maskOnce(failures.map(describeFailure).join("; ")));
-        await import(pathToFileURL(module).href);
+        const url = pathToFileURL(module).href;
+        await cellContext.run(context, () => import(url));
       } finally {
         await rm(module, { force: true });
         module = null;
         const after = host.after({ id: cell.id }, called);
         if (after.length > 0) capture.record("stderr", `${maskOnce(after.map(describeFailure).join("\n"))}\n`);
       }
+      return undefined;
     } catch (e) {
       const text = e instanceof Error ? (e.stack ?? e.message) : String(e);
-      error = maskOnce(e instanceof Error ? e.message : String(e));
       capture.record("stderr", `${maskOnce(text)}\n`);
+      return maskOnce(e instanceof Error ? e.message : String(e));
     } finally {
       if (module) await rm(module, { force: true });
     }
+  }
+
+  async function runCell(cell: CellSource): Promise<CellResult> {
+    const started = performance.now();
+    capture.install();
+    capture.begin();
+    const context = { id: cell.id, late: [] as string[] | null };
+    const error = await execute(cell, context);
+    const late = context.late ?? [];
+    context.late = null; // from now on the cell's stray errors are reported on their own
     const out = capture.end();
     await saveConsole(cell.id, out);
     const result: CellResult = { id: cell.id, ok: error === undefined, ...out, durationMs: performance.now() - started };
     if (error !== undefined) result.error = error;
+    if (late.length > 0) result.lateErrors = late;
     return result;
   }
 
@@ -131,3 +157,20 @@ export function createKernel(options: KernelOptions) {
 }
 
 export type Kernel = ReturnType<typeof createKernel>;
+
+/**
+ * Process-wide: an unhandled rejection or an uncaught exception is reported (masked) as a
+ * late error of the cell it came from, and the process goes on. Node's own fatal-error
+ * printer, which writes past every masker, never runs.
+ */
+function catchStrayErrors(capture: OutputCapture, mask: (text: string) => string): void {
+  const report = (error: unknown) => {
+    const context = cellContext.getStore();
+    const text = mask(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    const from = context ? `cell "${context.id}"` : "outside any cell";
+    capture.record("stderr", `[kernel] late error from ${from} (the kernel keeps running): ${text}\n`);
+    context?.late?.push(mask(error instanceof Error ? error.message : String(error)));
+  };
+  process.on("uncaughtException", report);
+  process.on("unhandledRejection", report);
+}

@@ -44,6 +44,15 @@ export function loadConfigLibs(): Promise<Libs> {
   return (libs ??= Promise.all([import("zod"), import("smol-toml")]).then(([zod, toml]) => ({ z: zod.z, toml })));
 }
 
+/**
+ * The `provider` of `[secret_manager]`, read without a TOML parser (a hint to start the
+ * provider's worker early; the real parse decides).
+ */
+export function peekProvider(text: string): string | null {
+  const table = /^\s*\[\s*secret_manager\s*\][^\n]*\n((?:(?!^\s*\[)[^\n]*\n?)*)/m.exec(text)?.[1] ?? "";
+  return /^\s*provider\s*=\s*["']([^"'\n]+)["']/m.exec(table)?.[1]?.trim() ?? null;
+}
+
 /** Stable string for comparing two `[secret_manager]` sections. */
 export function sectionKey(section: SecretManagerSection | null | undefined): string {
   if (!section) return "";

@@ -1,13 +1,14 @@
-import { loadConfigLibs, loadNotebookParser, sectionEntries, sectionFromInput, type NotebookParser, type ParsedNotebook } from "./config.js";
+import { readFile } from "node:fs/promises";
+import { loadConfigLibs, loadNotebookParser, peekProvider, sectionEntries, sectionFromInput, type NotebookParser, type ParsedNotebook } from "./config.js";
 import { describeProviders } from "./describe.js";
 import { EnvPatcher } from "./env-patcher.js";
 import { ErrorCode, StrataSecretsError } from "./errors.js";
 import { createFetcher } from "./fetcher.js";
 import { eventSink, Lifecycle } from "./lifecycle.js";
-import { Masking } from "./masking.js";
+import { MASK_SOURCE, Masking } from "./masking.js";
 import { NotebookFile } from "./notebook-file.js";
 import { resolveOptions } from "./options.js";
-import { createRegistry, type Registry } from "./registry.js";
+import { createRegistry, prepareProvider, type Registry } from "./registry.js";
 import { planEnvSave } from "./save-env.js";
 import { Session } from "./session.js";
 import type { SingleFlight } from "./single-flight.js";
@@ -45,14 +46,16 @@ export function createSecretManagerPlugin(input: SecretManagerPluginOptions): Se
     onEnvChange: () => patcher.changed(),
   });
   const patcher = new EnvPatcher(options.env, { takeChanges: () => session.model.takeChanges(), reassert: options.reassertAfterCell, sensitivePatterns: options.sensitivePatterns });
-  const masking = new Masking(session.model);
+  const masking = new Masking(session.model, registry.credentialValues);
 
   // 4. Fetching (one in flight) and notebook.toml (read, watched, written by saves).
   const fetches = createFetcher({ session, registry, timeoutMs: options.fetchTimeoutMs, signal: life.signal, mask: masking.mask, emit });
   const notebook = new NotebookFile({ options, session, parse: () => parse, closed: () => life.closed, fetch: (force) => fetches.trigger(force) });
 
-  // 5. open(): load the parser, then read, watch and fetch.
+  // 5. open(): the provider named in the file starts its worker while the parser loads
+  //    (zod, smol-toml, the schemas); then read, watch and fetch.
   const open = async () => {
+    void readFile(notebook.path, "utf8").then((text) => prepareProvider(registry, peekProvider(text)), () => undefined);
     parse = memoize(await loadNotebookParser(registry.providers));
     await notebook.open();
   };
@@ -138,6 +141,7 @@ function pluginApi(parts: Parts): SecretManagerPlugin {
     close: () => life.close(parts.close),
     [Symbol.asyncDispose]: () => plugin.close(),
   };
+  Object.defineProperty(plugin, MASK_SOURCE, { value: () => masking.source(), enumerable: false });
   return plugin;
 }
 

@@ -11,6 +11,8 @@ export interface Registry {
   credentials: ReadonlyMap<string, Env>;
   /** Every provider's credential names (what leaves the cells' env). */
   credentialNames: ReadonlySet<string>;
+  /** The values of those credentials in the snapshot (masked in output like secrets). */
+  credentialValues: readonly string[];
   /** Closes every provider (workers, sockets). */
   close(): Promise<void>;
 }
@@ -33,6 +35,7 @@ export function checkProvider(where: string, provider: unknown): asserts provide
   if (typeof p!.configSchema !== "function") fail("must have `configSchema(z)` returning a zod object");
   if (typeof p!.fetch !== "function") fail("must have `fetch(config, ctx)`");
   if (p!.close !== undefined && typeof p!.close !== "function") fail("`close` must be a function");
+  if (p!.prepare !== undefined && typeof p!.prepare !== "function") fail("`prepare` must be a function");
 }
 
 /**
@@ -53,12 +56,24 @@ export function createRegistry(extra: Readonly<Record<string, SecretProvider>>, 
     credentials.set(name, Object.freeze(Object.fromEntries(names.filter((n) => source[n] !== undefined).map((n) => [n, source[n]]))));
     for (const n of p.credentialNames) credentialNames.add(n);
   }
+  const credentialValues = [...new Set([...credentialNames].map((n) => source[n]).filter((v): v is string => typeof v === "string" && v !== ""))];
   return {
     providers,
     credentials,
     credentialNames,
+    credentialValues,
     close: async () => void (await Promise.allSettled([...providers.values()].map((p) => p.close?.()))),
   };
+}
+
+/** Lets the provider named in notebook.toml start what is slow (its worker) before the first fetch. */
+export function prepareProvider(registry: Registry, name: string | null): void {
+  const provider = name === null ? undefined : registry.providers.get(name);
+  try {
+    provider?.prepare?.({ credentials: registry.credentials.get(name!) ?? {} });
+  } catch {
+    // A hint only: the fetch reports what is wrong.
+  }
 }
 
 export function failure(error: string): FetchResult {

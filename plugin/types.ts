@@ -74,6 +74,11 @@ export interface SecretProvider {
    * it is given (zod loads lazily). Use `strictObject` so typos are reported.
    */
   configSchema(z: typeof Zod): ZodObject;
+  /**
+   * Optional: a fetch with these credentials is coming (called by `open()` while the notebook
+   * is read). Start what is slow to start (a worker, an SDK import); never fetch or throw.
+   */
+  prepare?(ctx: Pick<FetchContext, "credentials">): void;
   /** Reads the secrets. Returns failures in `error`; throws only for programming errors. */
   fetch(config: ProviderConfig, ctx: FetchContext): Promise<FetchResult>;
   /** Releases what the provider holds (workers, sockets). Called by `plugin.close()`. */

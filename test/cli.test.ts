@@ -1,71 +1,9 @@
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { cp, readFile, writeFile, mkdir } from "node:fs/promises";
+import { readFile, writeFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { createInfisicalProvider } from "../plugin/providers/infisical.js";
-import { vi } from "vitest";
-import { describe, expect, test as base } from "./fixtures.js";
-import { canariesIn, identityCredentials, notebookToml, PROJECT, waitFor, writeNotebook } from "./helpers.js";
-
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const CLI = join(ROOT, "kernel", "bin.ts");
-/** A child process under tsx on a loaded machine can take seconds to start. */
-const WAIT = 30_000;
-
-interface Started {
-  child: ChildProcessWithoutNullStreams;
-  out: () => string;
-  err: () => string;
-  exit: Promise<number | null>;
-}
-
-interface CliFixtures {
-  /** The kernel's environment for the CLI: the fixture server's identity, no colors. */
-  childEnv: (extra?: Record<string, string>) => NodeJS.ProcessEnv;
-  /** Starts the CLI; every child is killed after the test. */
-  start: (args: string[], env?: NodeJS.ProcessEnv) => Started;
-  run: (args: string[], env?: NodeJS.ProcessEnv) => Promise<{ code: number | null; stdout: string; stderr: string }>;
-  /** The demo notebook's cells with the fixture server's [secret_manager]. */
-  demoNotebook: (extraCells?: string) => Promise<void>;
-}
-
-const test = base.extend<CliFixtures>({
-  childEnv: async ({ server }, use) => {
-    await use((extra = {}) => ({ PATH: process.env["PATH"], HOME: process.env["HOME"], NO_COLOR: "1", ...identityCredentials(server), ...extra }));
-  },
-  start: async ({ childEnv }, use) => {
-    const children: ChildProcessWithoutNullStreams[] = [];
-    try {
-      await use((args, env = childEnv()) => {
-        const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], { cwd: ROOT, env });
-        children.push(child);
-        let out = "";
-        let err = "";
-        child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-        child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-        const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-        return { child, out: () => out, err: () => err, exit };
-      });
-    } finally {
-      for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
-    }
-  },
-  run: async ({ start }, use) => {
-    await use(async (args, env) => {
-      const p = start(args, env);
-      const code = await p.exit;
-      return { code, stdout: p.out(), stderr: p.err() };
-    });
-  },
-  demoNotebook: async ({ dir }, use) => {
-    await use(async (extraCells = "") => {
-      await cp(join(ROOT, "fixtures", "notebooks", "demo", "cells"), join(dir, "cells"), { recursive: true });
-      const demo = await readFile(join(ROOT, "fixtures", "notebooks", "demo", "notebook.toml"), "utf8");
-      const cells = demo.slice(demo.indexOf("[[cells]]"));
-      await writeNotebook(dir, notebookToml({ extra: cells + extraCells }));
-    });
-  },
-});
+import { test, WAIT } from "./cli-fixtures.js";
+import { describe, expect } from "./fixtures.js";
+import { canariesIn, PROJECT, waitFor, writeNotebook } from "./helpers.js";
 
 describe("strata-secrets CLI", () => {
   test("run: runs every cell, prints badges and status, saves masked console files", async ({ dir, run, demoNotebook }) => {
@@ -177,16 +115,12 @@ describe("strata-secrets CLI", () => {
       const s = start(["serve", dir, "--port", String(port)]);
       expect(await s.exit).toBe(1); // the process exits by itself: the plugin and its watcher were closed
       expect(s.err()).toBe(`strata-secrets: cannot serve the Runtime panel: 127.0.0.1:${port} is already in use (EADDRINUSE); pick another --port\n`);
-      // In-process: everything serve opened (the plugin's watcher) is closed again.
-      const { main } = await import("../kernel/cli/main.js");
+      // In-process, the kernel side of serve: everything it opened (the plugin's watcher) is closed again.
+      const { serveKernel } = await import("../kernel/runner/commands.js");
       const watchers = () => process.getActiveResourcesInfo().filter((r) => r === "FSEventWrap" || r === "StatWatcher").length;
       const before = watchers();
-      const stderr = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
-      try {
-        expect(await main(["serve", dir, "--port", String(port)])).toBe(1);
-      } finally {
-        stderr.mockRestore();
-      }
+      const ctx = { send: () => undefined, stopped: new Promise<void>(() => undefined), onMasks: () => undefined };
+      await expect(serveKernel({ command: "serve", dir, port, credentials: {}, color: false }, ctx)).rejects.toThrow("already in use (EADDRINUSE)");
       // (libuv releases a closed handle on a later turn of the loop.)
       await waitFor(() => watchers() === before, WAIT, "the watcher's handles to be released");
     } finally {

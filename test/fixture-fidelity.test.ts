@@ -3,6 +3,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startInfisicalServer, type InfisicalServer } from "../fixtures/infisical-server/index.js";
+import { fuzz, malformedRequests } from "./http-fuzz.js";
 
 // A copy of shared/infisical-captures kept in the repository, so a clone anywhere passes.
 const CAPTURES = join(dirname(fileURLToPath(import.meta.url)), "..", "fixtures", "infisical-captures");
@@ -205,5 +206,15 @@ describe("fixture server answers like the captured Infisical server", () => {
       expect(res.status, entry.request.url).toBe(entry.response.status);
       expect(shape(want, got, entry.request.url)).toEqual([]);
     }
+  });
+});
+
+describe("the fixture server (also `strata-secrets dev-server`) survives what clients send", () => {
+  it("malformed requests get 4xx or a closed socket, never a crash; a login works after", async () => {
+    const host = new URL(server.url).host;
+    const statuses = await fuzz(server.port, [`GET //[ HTTP/1.1\r\nHost: ${host}\r\n\r\n`, ...malformedRequests(host, "x".repeat(64), 200)]);
+    expect(statuses[0]).toBe(400);
+    expect(statuses.filter((s) => s >= 500 && s !== 500)).toEqual([]); // its own 500s are the captured "Something went wrong"
+    expect(await login(server)).toMatch(/^ey/);
   });
 });

@@ -25,7 +25,7 @@ afterEach(async () => {
 
 /** One fetch through the registry, which owns the deadline. */
 async function fetchWith(config: ProviderConfig, credentials: Record<string, string>, timeoutMs = GENEROUS_MS): Promise<FetchResult> {
-  const registry: Registry = { providers: new Map([["infisical", provider]]), credentials: new Map([["infisical", credentials]]), credentialNames: new Set(), close: async () => undefined };
+  const registry: Registry = { providers: new Map([["infisical", provider]]), credentials: new Map([["infisical", credentials]]), credentialNames: new Set(), credentialValues: [], close: async () => undefined };
   const result = await runProvider(registry, "infisical", config, { signal: new AbortController().signal, timeoutMs });
   results.push(result);
   return result;
@@ -119,6 +119,13 @@ describe("infisical provider", () => {
     const r = await fetchWith(base, identityCredentials(server));
     expect(r.error).toBeNull();
     expect(server.lists()).toBe(4);
+  });
+
+  it("retries a 5xx on the login route too (the self-hosted rate limit answers 500 everywhere)", async () => {
+    server.faults.failNext = { count: 1, status: 500, pathPrefix: "/api/v1/auth" };
+    const r = await fetchWith(base, identityCredentials(server));
+    expect(r.error).toBeNull();
+    expect(server.requests.map((q) => [q.path, q.status])).toEqual([["/api/v1/auth/universal-auth/login", 500], ["/api/v1/auth/universal-auth/login", 200], ["/api/v3/secrets/raw", 200]]);
   });
 
   it("gives up after two retries of a 5xx", async () => {

@@ -159,6 +159,39 @@ describe.runIf(available)("tslab Jupyter kernel with strata-secrets, driven by j
     expect(canariesIn(out.messages)).toEqual([]);
   });
 
+  it("display helpers (text, html, markdown, json) reach the client masked, in display_data", async () => {
+    await synced(kernel);
+    const shown = await kernel.cell([
+      'import * as tslab from "tslab";',
+      'tslab.display.text("text " + process.env.OPENAI_API_KEY);',
+      'tslab.display.html("<b>" + process.env.DATABASE_URL + "</b>");',
+      'tslab.display.markdown("`" + Buffer.from(process.env.OPENAI_API_KEY!).toString("base64") + "`");',
+      'tslab.display.raw("application/json", JSON.stringify({ key: process.env.OPENAI_API_KEY }));',
+    ].join("\n"));
+    expect(shown.status, JSON.stringify(shown)).toBe("ok");
+    const displays = shown.messages.filter((m) => (m as { type: string }).type === "display_data");
+    expect(displays).toHaveLength(4);
+    expect(JSON.stringify(displays)).toContain("text ***");
+    expect(JSON.stringify(displays)).toContain("<b>***</b>");
+    expect(canariesIn(shown.messages)).toEqual([]);
+  });
+
+  it("a child process forked by a cell does not load the plugin: it runs, prints nothing extra, exits", async () => {
+    await writeFile(join(dir, "child.mjs"), 'console.log("child ran", typeof globalThis.strataSecrets, process.env.OPENAI_API_KEY ? "with" : "without", "the key");\n');
+    const forked = await kernel.cell([
+      'import { fork } from "child_process";',
+      'const child = fork("child.mjs", { stdio: "pipe" });',
+      'let out = "";',
+      'child.stdout!.on("data", (d) => (out += d));',
+      'child.stderr!.on("data", (d) => (out += "ERR:" + d));',
+      'const code = await new Promise((r) => child.on("exit", r));',
+      'console.log(JSON.stringify({ code, out }));',
+    ].join("\n"));
+    expect(forked.status, JSON.stringify(forked)).toBe("ok");
+    // The child inherits --import <preload> and the cell's env (so the key), but no plugin, no watcher, no noise.
+    expect(JSON.parse(forked.stdout)).toEqual({ code: 0, out: "child ran undefined with the key\n" });
+  });
+
   it("a cell that overwrites a managed key sees the managed value again in the next cell", async () => {
     await synced(kernel);
     await kernel.cell('process.env.OPENAI_API_KEY = "clobbered"; delete process.env.DATABASE_URL;');

@@ -5,6 +5,7 @@ import { startPanel, type Panel } from "../kernel/panel/server.js";
 import { MASKED, type SecretManagerPlugin } from "../plugin/index.js";
 import { describe, expect, openFetched, test as base } from "./fixtures.js";
 import { CANARY, notebookToml, PROJECT, waitFor, writeNotebook } from "./helpers.js";
+import { fuzz, malformedRequests, sendRaw } from "./http-fuzz.js";
 
 type Call = (method: string, path: string, opts?: { body?: unknown; token?: string | null; headers?: Record<string, string> }) => Promise<{ status: number; headers: Headers; text: string; json: () => Record<string, any> }>;
 
@@ -135,5 +136,27 @@ describe("Runtime panel API", () => {
     await pump;
     seen.push(text);
     expect(text).not.toContain(CANARY.openai);
+  });
+});
+
+describe("the panel survives what clients send", () => {
+  test("GET //[ and http://[::1 get 400, a 64-byte non-ASCII token 401; the panel keeps serving", async ({ panel, call }) => {
+    const port = Number(new URL(panel.origin).port);
+    expect(await sendRaw(port, `GET //[ HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`)).toBe(400);
+    expect(await sendRaw(port, `GET http://[::1 HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`)).toBe(400);
+    expect((await call("GET", "/api/state", { token: "é".repeat(32) })).status).toBe(401);
+    expect((await call("GET", "/api/state")).status).toBe(200);
+  });
+
+  test("a few hundred malformed request lines, headers and bodies: 4xx or closed, never 5xx; then an authenticated GET works", async ({ panel, call }) => {
+    const port = Number(new URL(panel.origin).port);
+    const statuses = await fuzz(port, malformedRequests(`127.0.0.1:${port}`, panel.token, 300));
+    expect(statuses).toHaveLength(300);
+    expect(statuses.filter((s) => s >= 500)).toEqual([]);
+    expect(statuses.filter((s) => s === 400).length).toBeGreaterThan(50);
+    expect(statuses.filter((s) => s === 401).length).toBeGreaterThan(10);
+    const state = await call("GET", "/api/state");
+    expect(state.status).toBe(200);
+    expect(state.json()["rows"].length).toBeGreaterThan(0);
   });
 });

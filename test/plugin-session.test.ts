@@ -274,6 +274,19 @@ describe("session env model", () => {
     expect(Object.hasOwn(env, "constructor")).toBe(false);
   });
 
+  test("a deadline shorter than a cold start: the starting worker is kept, so a later fetch succeeds", async ({ server, dir, makePlugin }) => {
+    server.faults.latencyMs = 10;
+    await writeNotebook(dir, notebookToml());
+    const env: Record<string, string> = {};
+    // 150 ms is less than any cold start here (thread + SDK import: 250 ms and more), more than
+    // a warm login + list (~25 ms). When each deadline killed the starting worker, no fetch
+    // ever reached the server.
+    const p = makePlugin({ env, fetchTimeoutMs: 150 });
+    await openFetched(p); // refreshes until one succeeds
+    p.beforeCellRun({ id: "c" });
+    expect(env["OPENAI_API_KEY"]).toBe(CANARY.openai);
+  });
+
   test("100 concurrent refreshes share one fetch", async ({ server, dir, makePlugin }) => {
     await writeNotebook(dir, notebookToml());
     const p = makePlugin();
@@ -338,6 +351,16 @@ describe("session env model", () => {
     const disk = await readFile(join(dir, "notebook.toml"), "utf8");
     expect(disk).toContain('MY_PASSWORD = ""');
     expect(disk).not.toContain("typed-password-123");
+  });
+
+  test("the kernel's own credentials are masked in output like secrets, in every encoding", async ({ dir, makePlugin }) => {
+    await writeNotebook(dir, notebookToml());
+    const p = makePlugin();
+    await p.open();
+    const b64 = Buffer.from(CANARY.clientSecret).toString("base64");
+    expect(p.maskOutput(`id=${CANARY.clientId} secret=${CANARY.clientSecret} b64=${b64} url=${encodeURIComponent(CANARY.clientSecret)}`)).toBe("id=*** secret=*** b64=*** url=***");
+    const m = p.createOutputMasker();
+    expect(m.write(`environ: INFISICAL_CLIENT_SECRET=${CANARY.clientSecret.slice(0, 9)}`) + m.write(`${CANARY.clientSecret.slice(9)}\0`) + m.flush()).toBe("environ: INFISICAL_CLIENT_SECRET=***\0");
   });
 
   test("saveEnv rejects bad names and NUL values without echoing the value", async ({ dir, makePlugin, seen }) => {

@@ -13,6 +13,18 @@ import { TSLAB_VERSION } from "./kernelspec.js";
 import { wrapExecutor, type TslabExecutor } from "./wrap.js";
 
 const EXECUTOR = /[\\/]tslab[\\/]dist[\\/]executor\.js$/;
+const JUPYTER = /[\\/]tslab[\\/]dist[\\/]jupyter\.js$/;
+
+/** Every string inside a Jupyter message's content, masked (display data carries text, HTML, JSON). */
+function maskDeep(value: unknown, mask: (text: string) => string): unknown {
+  if (typeof value === "string") return mask(value);
+  if (Array.isArray(value)) return value.map((v) => maskDeep(v, mask));
+  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskDeep(v, mask)]));
+  return value;
+}
+
+type DisplayWriter = (data: unknown, update: boolean) => void;
+type HandleExecute = (this: unknown, req: unknown, writeStream: unknown, writeDisplayData: DisplayWriter) => Promise<unknown>;
 
 /** Whether this is tslab's kernel main: `node … <tslab>/bin/tslab kernel …`, main thread. */
 export function inTslabKernel(argv: readonly string[] = process.argv): boolean {
@@ -52,12 +64,22 @@ function start(): void {
   const M = Module as unknown as { _load: Loader; _resolveFilename: (request: string, parent: unknown, isMain: boolean) => string };
   const load = M._load;
   M._load = function (this: unknown, request: string, parent: unknown, isMain: boolean): unknown {
-    const exports = load.call(this, request, parent, isMain) as { createExecutor?: (...args: unknown[]) => TslabExecutor };
-    if (!exports || typeof exports !== "object" || patched.has(exports) || !request.endsWith("executor")) return exports;
+    const exports = load.call(this, request, parent, isMain) as { createExecutor?: (...args: unknown[]) => TslabExecutor; JupyterHandlerImpl?: { prototype: { handleExecute?: HandleExecute } } };
+    if (!exports || typeof exports !== "object" || patched.has(exports) || !(request.endsWith("executor") || request.endsWith("jupyter"))) return exports;
     let file = "";
     try {
       file = M._resolveFilename(request, parent, isMain);
     } catch {
+      return exports;
+    }
+    const handler = exports.JupyterHandlerImpl?.prototype;
+    if (JUPYTER.test(file) && typeof handler?.handleExecute === "function") {
+      // display(), display.html() … send display_data over tslab's own channel, not stdout.
+      patched.add(exports);
+      const handleExecute = handler.handleExecute;
+      handler.handleExecute = function (req, writeStream, writeDisplayData) {
+        return handleExecute.call(this, req, writeStream, (data: unknown, update: boolean) => writeDisplayData(maskDeep(data, (t) => plugin.maskOutput(t)), update));
+      };
       return exports;
     }
     if (!EXECUTOR.test(file) || typeof exports.createExecutor !== "function") return exports;

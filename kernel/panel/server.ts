@@ -77,7 +77,12 @@ export async function startPanel(options: PanelOptions): Promise<Panel> {
   function authorized(req: IncomingMessage, url: URL): boolean {
     const given = [req.headers.authorization?.replace(/^Bearer\s+/i, ""), cookie(req, COOKIE), req.method === "GET" && url.pathname === "/" ? url.searchParams.get("token") : null];
     const want = Buffer.from(token);
-    return given.some((g) => typeof g === "string" && g.length === token.length && timingSafeEqual(Buffer.from(g), want));
+    // Compared as bytes: a token of the right length in characters may have more bytes.
+    return given.some((g) => {
+      if (typeof g !== "string") return false;
+      const bytes = Buffer.from(g);
+      return bytes.length === want.length && timingSafeEqual(bytes, want);
+    });
   }
 
   async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
@@ -153,14 +158,29 @@ export async function startPanel(options: PanelOptions): Promise<Panel> {
     }
   }
 
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://127.0.0.1");
-    route(req, res, url).catch((error: unknown) => {
+  // One error boundary around every request: nothing a client sends can throw past it.
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      let url: URL;
+      try {
+        url = new URL(req.url ?? "/", "http://127.0.0.1");
+      } catch {
+        throw new HttpError(400, "Bad request: malformed URL");
+      }
+      await route(req, res, url);
+    } catch (error) {
       const status = error instanceof HttpError ? error.status : error instanceof StrataSecretsError && error.code === "INVALID_ARGUMENT" ? 400 : 500;
       const message = plugin.maskOutput(error instanceof Error ? error.message : String(error));
-      if (!res.headersSent) json(res, status, { error: message });
-      else res.end();
-    });
+      if (!res.headersSent && !res.destroyed) json(res, status, { error: message });
+      else res.destroy();
+    }
+  }
+
+  const server = createServer((req, res) => void handle(req, res).catch(() => res.destroy()));
+  // What Node's HTTP parser itself rejects (bad request lines, headers): 400, never a crash.
+  server.on("clientError", (_error, socket) => {
+    if (socket.writable && !socket.destroyed) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+    else socket.destroy();
   });
   server.on("connection", (s) => {
     sockets.add(s);
@@ -226,6 +246,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {
+  if (res.destroyed) return;
   const text = JSON.stringify(body);
   res.writeHead(status, { ...SECURITY_HEADERS, "content-type": "application/json; charset=utf-8", "content-length": String(Buffer.byteLength(text)) });
   res.end(text);

@@ -1,36 +1,9 @@
 import type { FetchContext, FetchResult, InfisicalProviderOptions, ProviderConfig, SecretProvider } from "../types.js";
 import { InfisicalThread } from "./infisical-thread.js";
+import { authOf, hostOf, INFISICAL_CREDENTIALS, INFISICAL_SETTINGS, isTokenError, redactCredentials, resolveTarget, statusOf, type InfisicalConfig } from "./infisical-target.js";
 import type { WorkerAuth, WorkerReply } from "./infisical-worker.js";
 
-/** The kernel's Infisical credentials: scrubbed from cells, masked in output. */
-export const INFISICAL_CREDENTIALS = ["INFISICAL_CLIENT_ID", "INFISICAL_CLIENT_SECRET", "INFISICAL_TOKEN"] as const;
-const INFISICAL_SETTINGS = ["INFISICAL_HOST", "INFISICAL_PROJECT_ID", "INFISICAL_ENVIRONMENT", "INFISICAL_PATH"] as const;
-
-interface InfisicalConfig {
-  project_id?: string;
-  environment?: string;
-  path?: string;
-  base_url?: string;
-}
-
-export const DEFAULT_INFISICAL_HOST = "https://app.infisical.com";
-
-export const NO_CREDENTIALS_MESSAGE =
-  "No Infisical credentials in the process environment. Set either INFISICAL_CLIENT_ID + " +
-  "INFISICAL_CLIENT_SECRET (Machine Identity / Universal Auth, recommended) or " +
-  "INFISICAL_TOKEN (service token, legacy) in the shell that launched Strata.";
-
-/** HTTP status in an SDK error message: `[StatusCode=N]` or `Request failed with status N`. */
-export function statusOf(message: string): number | null {
-  const m = /\[StatusCode=(\d{3})\]/.exec(message) ?? /Request failed with status (\d{3})/.exec(message);
-  return m ? Number(m[1]) : null;
-}
-
-/** A 401, or a 403 about the token itself (expired, malformed, bad signature): log in again. */
-function isTokenError(message: string): boolean {
-  const status = statusOf(message);
-  return status === 401 || (status === 403 && /token|signature|re-authenticate/i.test(message.replace(/^\[URL=[^\]]*\]/, "")));
-}
+export { DEFAULT_INFISICAL_HOST, INFISICAL_CREDENTIALS, NO_CREDENTIALS_MESSAGE, statusOf } from "./infisical-target.js";
 
 class WorkerCallError extends Error {
   readonly status: number | null;
@@ -38,10 +11,6 @@ class WorkerCallError extends Error {
     super(message);
     this.status = statusOf(message);
   }
-}
-
-function normalizeHost(url: string): string {
-  return url.trim().replace(/\/+$/, "");
 }
 
 const TOKEN_MARGIN_MS = 60_000;
@@ -57,9 +26,10 @@ function tokenUsable(thread: InfisicalThread, now: number): boolean {
 
 /**
  * The Infisical provider: `@infisical/sdk` in a worker thread, token reuse until near its
- * JWT `exp`, one re-login on a token error, p-retry for 5xx, a hard deadline.
+ * JWT `exp`, one re-login on a token error, p-retry for 5xx (login and list), and reacting
+ * to the registry's deadline signal.
  * @example
- * const plugin = createSecretManagerPlugin({ notebookDir, providers: { infisical: createInfisicalProvider() } });
+ * const plugin = createSecretManagerPlugin({ notebookDir, providers: { infisical: createInfisicalProvider({ retries: 1 }) } });
  */
 export function createInfisicalProvider(options: InfisicalProviderOptions = {}): SecretProvider {
   const retries = count("retries", options.retries, 2);
@@ -77,10 +47,15 @@ export function createInfisicalProvider(options: InfisicalProviderOptions = {}):
     return thread;
   }
 
+  /** One worker call, retried on 5xx only (rate limits answer 500 on this server version). */
   async function call(t: InfisicalThread, op: Parameters<InfisicalThread["call"]>[0], signal: AbortSignal): Promise<WorkerReply & { ok: true }> {
-    const reply = await t.call(op, signal);
-    if (!reply.ok) throw new WorkerCallError(reply.message);
-    return reply;
+    const { default: pRetry } = await import("p-retry");
+    const once = async () => {
+      const reply = await t.call(op, signal);
+      if (!reply.ok) throw new WorkerCallError(reply.message);
+      return reply;
+    };
+    return pRetry(once, { retries, minTimeout, factor: 2, signal, unref: true, shouldRetry: ({ error }) => ((error as WorkerCallError).status ?? 0) >= 500 });
   }
 
   async function login(t: InfisicalThread, signal: AbortSignal): Promise<void> {
@@ -90,71 +65,33 @@ export function createInfisicalProvider(options: InfisicalProviderOptions = {}):
       t.tokenIssuedAt = issued;
       t.tokenExpiresAt = "exp" in reply ? reply.exp : null;
     } catch (error) {
+      signal.throwIfAborted();
       t.tokenExpiresAt = undefined;
       throw new Error(`Infisical authentication failed: ${(error as Error).message}`);
     }
   }
 
   async function fetchSecrets(config: InfisicalConfig, ctx: FetchContext): Promise<Record<string, string>> {
-    const signal = ctx.signal;
-    const c = ctx.credentials;
-    const projectId = config.project_id ?? c["INFISICAL_PROJECT_ID"];
-    if (!projectId) throw new Error("Infisical project_id is missing: set project_id in [secret_manager] or INFISICAL_PROJECT_ID.");
-    const environment = config.environment ?? c["INFISICAL_ENVIRONMENT"] ?? "dev";
-    const secretPath = config.path ?? c["INFISICAL_PATH"] ?? "/";
-    const host = normalizeHost(c["INFISICAL_HOST"] || DEFAULT_INFISICAL_HOST);
-    if (!/^https?:\/\/[^/]/i.test(host)) {
-      throw new Error(`Infisical configuration error: INFISICAL_HOST (${host}) must start with http:// or https:// (for example https://infisical.example.com or http://127.0.0.1:8080).`);
-    }
-    if (config.base_url !== undefined && normalizeHost(config.base_url) !== host) {
-      throw new Error(
-        `Refused: [secret_manager].base_url (${normalizeHost(config.base_url)}) is not the Infisical host this kernel logs in to ` +
-          `(INFISICAL_HOST = ${host}); logging in there would send the kernel's credentials to it. ` +
-          "Set INFISICAL_HOST in the shell that launched Strata, or remove base_url.",
-      );
-    }
-    let auth: WorkerAuth;
-    if (c["INFISICAL_CLIENT_ID"] && c["INFISICAL_CLIENT_SECRET"]) {
-      auth = { kind: "universal", clientId: c["INFISICAL_CLIENT_ID"], clientSecret: c["INFISICAL_CLIENT_SECRET"] };
-    } else if (c["INFISICAL_TOKEN"]) {
-      auth = { kind: "token", token: c["INFISICAL_TOKEN"] };
-    } else {
-      throw new Error(NO_CREDENTIALS_MESSAGE);
-    }
-
+    const { signal } = ctx;
+    const { projectId, environment, secretPath, host, auth } = resolveTarget(config, ctx.credentials);
     const t = threadFor(host, auth);
     let relogged = false;
     if (!tokenUsable(t, Date.now())) {
       await login(t, signal);
       relogged = true;
     }
-    signal.throwIfAborted();
-    const { default: pRetry } = await import("p-retry");
-    const list = () => call(t, { op: "list", projectId, environment, secretPath }, signal);
     for (;;) {
+      signal.throwIfAborted();
       try {
-        const reply = await pRetry(list, {
-          retries,
-          minTimeout,
-          factor: 2,
-          signal,
-          unref: true,
-          shouldRetry: ({ error }) => {
-            const status = (error as WorkerCallError).status;
-            return status !== null && status >= 500;
-          },
-        });
+        const reply = await call(t, { op: "list", projectId, environment, secretPath }, signal);
         signal.throwIfAborted();
         return Object.fromEntries("secrets" in reply ? reply.secrets : []);
       } catch (error) {
         signal.throwIfAborted();
         const message = (error as Error).message;
-        if (!relogged && auth.kind === "universal" && isTokenError(message)) {
-          relogged = true;
-          await login(t, signal);
-          continue;
-        }
-        throw new Error(`Infisical list_secrets failed: ${message}`);
+        if (relogged || auth.kind !== "universal" || !isTokenError(message)) throw new Error(`Infisical list_secrets failed: ${message}`);
+        relogged = true;
+        await login(t, signal);
       }
     }
   }
@@ -170,6 +107,15 @@ export function createInfisicalProvider(options: InfisicalProviderOptions = {}):
         path: z.string().meta({ title: "Path", description: "default: INFISICAL_PATH, else /" }).optional(),
         base_url: z.string().meta({ title: "Base URL", description: "must equal INFISICAL_HOST" }).optional(),
       }),
+    prepare(ctx) {
+      // Start the worker (thread + SDK import) now, while the notebook is still being read.
+      if (closed) return;
+      try {
+        threadFor(hostOf(ctx.credentials), authOf(ctx.credentials)).warm();
+      } catch {
+        // No usable host or credentials: the fetch will say so.
+      }
+    },
     async fetch(config: ProviderConfig, ctx): Promise<FetchResult> {
       const done = (secrets: Record<string, string>, error: string | null): FetchResult => ({ secrets, fetchedAt: new Date().toISOString(), error });
       if (closed) return done({}, "The Infisical provider is closed.");
@@ -183,18 +129,16 @@ export function createInfisicalProvider(options: InfisicalProviderOptions = {}):
       try {
         return done(await Promise.race([fetchSecrets(config as InfisicalConfig, ctx), stopped]), null);
       } catch (error) {
-        if (signal.aborted) {
-          // A call in flight cannot be cancelled any other way than by terminating the
-          // worker. A worker still starting is kept: killing it would make every fetch
-          // with a deadline shorter than a cold start fail forever.
-          const t = thread;
-          if (t?.started) {
-            thread = null;
-            await t.terminate();
-          }
-          return done({}, "The fetch was cancelled.");
+        if (!signal.aborted) return done({}, redactCredentials((error as Error).message, ctx.credentials));
+        // A call in flight cannot be cancelled any other way than by terminating the worker.
+        // A worker still starting is kept: killing it would make every fetch with a deadline
+        // shorter than a cold start fail forever.
+        const t = thread;
+        if (t?.started) {
+          thread = null;
+          await t.terminate();
         }
-        return done({}, redactCredentials((error as Error).message, ctx.credentials));
+        return done({}, "The fetch was cancelled.");
       }
     },
     async close() {
@@ -210,14 +154,4 @@ function count(option: string, value: number | undefined, fallback: number): num
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < 0) throw new TypeError(`createInfisicalProvider: \`${option}\` must be an integer >= 0`);
   return value;
-}
-
-/** Belt and braces: no credential value survives in a message, even if a server echoes it. */
-function redactCredentials(message: string, credentials: FetchContext["credentials"]): string {
-  let out = message;
-  for (const name of INFISICAL_CREDENTIALS) {
-    const value = credentials[name];
-    if (value && value.length >= 4) out = out.split(value).join("***");
-  }
-  return out;
 }

@@ -1,0 +1,82 @@
+// What an Infisical fetch needs, resolved from [secret_manager] and the kernel's snapshot, and
+// the rules for reading the SDK's errors. No I/O here.
+import type { FetchContext } from "../types.js";
+import type { WorkerAuth } from "./infisical-worker.js";
+
+/** The kernel's Infisical credentials: scrubbed from cells, masked in output. */
+export const INFISICAL_CREDENTIALS = ["INFISICAL_CLIENT_ID", "INFISICAL_CLIENT_SECRET", "INFISICAL_TOKEN"] as const;
+export const INFISICAL_SETTINGS = ["INFISICAL_HOST", "INFISICAL_PROJECT_ID", "INFISICAL_ENVIRONMENT", "INFISICAL_PATH"] as const;
+export const DEFAULT_INFISICAL_HOST = "https://app.infisical.com";
+
+export const NO_CREDENTIALS_MESSAGE =
+  "No Infisical credentials in the process environment. Set either INFISICAL_CLIENT_ID + " +
+  "INFISICAL_CLIENT_SECRET (Machine Identity / Universal Auth, recommended) or " +
+  "INFISICAL_TOKEN (service token, legacy) in the shell that launched Strata.";
+
+export interface InfisicalConfig {
+  project_id?: string;
+  environment?: string;
+  path?: string;
+  base_url?: string;
+}
+
+type Credentials = FetchContext["credentials"];
+
+function normalizeHost(url: string): string {
+  return url.trim().replace(/\/+$/, "");
+}
+
+/** The host this kernel logs in to (INFISICAL_HOST or the cloud), checked for a scheme. */
+export function hostOf(c: Credentials): string {
+  const host = normalizeHost(c["INFISICAL_HOST"] || DEFAULT_INFISICAL_HOST);
+  if (!/^https?:\/\/[^/]/i.test(host)) {
+    throw new Error(`Infisical configuration error: INFISICAL_HOST (${host}) must start with http:// or https:// (for example https://infisical.example.com or http://127.0.0.1:8080).`);
+  }
+  return host;
+}
+
+/** Machine Identity when both kinds are set, else the service token; throws when neither. */
+export function authOf(c: Credentials): WorkerAuth {
+  if (c["INFISICAL_CLIENT_ID"] && c["INFISICAL_CLIENT_SECRET"]) return { kind: "universal", clientId: c["INFISICAL_CLIENT_ID"], clientSecret: c["INFISICAL_CLIENT_SECRET"] };
+  if (c["INFISICAL_TOKEN"]) return { kind: "token", token: c["INFISICAL_TOKEN"] };
+  throw new Error(NO_CREDENTIALS_MESSAGE);
+}
+
+/** Everything one fetch needs; throws the seed's messages for what is missing or refused. */
+export function resolveTarget(config: InfisicalConfig, c: Credentials) {
+  const projectId = config.project_id ?? c["INFISICAL_PROJECT_ID"];
+  if (!projectId) throw new Error("Infisical project_id is missing: set project_id in [secret_manager] or INFISICAL_PROJECT_ID.");
+  const environment = config.environment ?? c["INFISICAL_ENVIRONMENT"] ?? "dev";
+  const secretPath = config.path ?? c["INFISICAL_PATH"] ?? "/";
+  const host = hostOf(c);
+  if (config.base_url !== undefined && normalizeHost(config.base_url) !== host) {
+    throw new Error(
+      `Refused: [secret_manager].base_url (${normalizeHost(config.base_url)}) is not the Infisical host this kernel logs in to ` +
+        `(INFISICAL_HOST = ${host}); logging in there would send the kernel's credentials to it. ` +
+        "Set INFISICAL_HOST in the shell that launched Strata, or remove base_url.",
+    );
+  }
+  return { projectId, environment, secretPath, host, auth: authOf(c) };
+}
+
+/** HTTP status in an SDK error message: `[StatusCode=N]` or `Request failed with status N`. */
+export function statusOf(message: string): number | null {
+  const m = /\[StatusCode=(\d{3})\]/.exec(message) ?? /Request failed with status (\d{3})/.exec(message);
+  return m ? Number(m[1]) : null;
+}
+
+/** A 401, or a 403 about the token itself (expired, malformed, bad signature): log in again. */
+export function isTokenError(message: string): boolean {
+  const status = statusOf(message);
+  return status === 401 || (status === 403 && /token|signature|re-authenticate/i.test(message.replace(/^\[URL=[^\]]*\]/, "")));
+}
+
+/** Belt and braces: no credential value survives in a message, even if a server echoes it. */
+export function redactCredentials(message: string, credentials: Credentials): string {
+  let out = message;
+  for (const name of INFISICAL_CREDENTIALS) {
+    const value = credentials[name];
+    if (value && value.length >= 4) out = out.split(value).join("***");
+  }
+  return out;
+}
