@@ -1,4 +1,5 @@
 import { invalidEnvReason, isSensitiveName, MASKED, unsafeNameReason } from "../redaction/sensitive.js";
+import { SecretSet } from "./secret-set.js";
 import type { EnvRow } from "./types.js";
 
 export interface EnvEntry {
@@ -49,11 +50,9 @@ export class EnvModel {
   entries: ReadonlyMap<string, EnvEntry> = new Map();
   /** Bumped when an applied value changes. */
   version = 0;
-  /** Bumped when the set of values to mask changes. */
-  secretsVersion = 0;
   #desired = new Map<string, string>();
   #pending = new Set<string>();
-  #secrets: ReadonlySet<string> = new Set();
+  readonly #secrets = new SecretSet();
   readonly #patterns: readonly RegExp[];
   readonly #allowUnsafe: ReadonlySet<string>;
 
@@ -66,19 +65,24 @@ export class EnvModel {
     return isSensitiveName(key, this.#patterns);
   }
 
-  /** A value that is a known secret (fetched, or under a sensitive name). */
-  isSecretValue(value: string): boolean {
-    return value !== "" && this.#secrets.has(value);
+  /** Whether a value holds a current secret (a copy, or a DSN built around one). */
+  containsSecret(value: string): boolean {
+    return this.#secrets.containsSecret(value);
   }
 
-  /** The values output must never show; replaced (not mutated) when they change. */
+  /** The values output must never show (retired ones included); replaced when they change. */
   get secrets(): ReadonlySet<string> {
-    return this.#secrets;
+    return this.#secrets.values;
+  }
+
+  /** Bumped when the set of values to mask changes. */
+  get secretsVersion(): number {
+    return this.#secrets.version;
   }
 
   /** Derives the entries from `inputs`; returns true when an applied value changed. */
   recompute(inputs: EnvInputs): boolean {
-    this.#secrets = this.#collectSecrets(inputs);
+    this.#secrets.update(inputs, (k) => this.isSensitive(k));
     const keys = new Set<string>([...inputs.manual.keys(), ...inputs.disk.keys(), ...(inputs.fetched?.secrets.keys() ?? []), ...(inputs.fetched?.refused.keys() ?? [])]);
     const entries = new Map<string, EnvEntry>();
     const desired = new Map<string, string>();
@@ -134,14 +138,18 @@ export class EnvModel {
   #resolve(key: string, inputs: EnvInputs): EnvEntry {
     const sensitive = this.isSensitive(key);
     const manual = (value: string | undefined, refused?: string): EnvEntry => {
-      const hidden = sensitive || refused !== undefined || (value !== undefined && this.isSecretValue(value));
+      const hidden = sensitive || refused !== undefined || (value !== undefined && this.containsSecret(value));
       return { value, source: "manual", sensitive, hidden, stale: false, ...(refused !== undefined ? { refused } : {}) };
     };
     const typed = inputs.manual.get(key);
-    if (typed !== undefined && typed !== "") return manual(typed);
+    if (typed !== undefined && typed !== "") {
+      const bad = this.#refusal(key, typed);
+      return bad ? manual(undefined, bad) : manual(typed);
+    }
     const onDisk = inputs.disk.get(key);
     if (onDisk !== undefined && onDisk !== "") {
-      const bad = invalidEnvReason(key, onDisk);
+      // A pulled notebook must not make the kernel run code on open (as direnv asks for `allow`).
+      const bad = this.#refusal(key, onDisk);
       return bad ? manual(undefined, bad) : manual(onDisk);
     }
     const f = inputs.fetched;
@@ -152,25 +160,19 @@ export class EnvModel {
       return refusedBy === undefined ? entry : { ...entry, refused: refusedBy };
     }
     if (onDisk !== undefined) {
-      const bad = invalidEnvReason(key, onDisk);
+      const bad = this.#refusal(key, onDisk);
       // A blank sensitive value is a placeholder: it never hides what the kernel had.
       return bad ? manual(undefined, bad) : manual(sensitive ? undefined : "");
     }
     return manual(undefined);
   }
 
-  #refusal(key: string, value: string): string | undefined {
-    return invalidEnvReason(key, value) ?? (this.#allowUnsafe.has(key.toUpperCase()) ? undefined : (unsafeNameReason(key) ?? undefined));
+  /** Why a value may not be applied: an invalid name/value, or an unsafe name not allowed. */
+  refusal(key: string, value: string): string | undefined {
+    return this.#refusal(key, value);
   }
 
-  /** Every value that must never be shown: fetched values and sensitive manual values. */
-  #collectSecrets(inputs: EnvInputs): ReadonlySet<string> {
-    const out = new Set<string>(inputs.fetched?.secrets.values() ?? []);
-    for (const [k, v] of inputs.manual) if (this.isSensitive(k)) out.add(v);
-    for (const [k, v] of inputs.disk) if (this.isSensitive(k)) out.add(v);
-    out.delete("");
-    if (out.size === this.#secrets.size && [...out].every((v) => this.#secrets.has(v))) return this.#secrets;
-    this.secretsVersion++;
-    return out;
+  #refusal(key: string, value: string): string | undefined {
+    return invalidEnvReason(key, value) ?? (this.#allowUnsafe.has(key.toUpperCase()) ? undefined : (unsafeNameReason(key) ?? undefined));
   }
 }

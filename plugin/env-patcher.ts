@@ -1,4 +1,4 @@
-import { isSensitiveName, invalidEnvReason } from "../redaction/sensitive.js";
+import { isSensitiveName } from "../redaction/sensitive.js";
 import type { EnvChange } from "./env-model.js";
 
 type Env = Record<string, string | undefined>;
@@ -29,6 +29,8 @@ export interface PatcherOptions {
   /** After a cell, put back managed values it overwrote or deleted. */
   reassert: boolean;
   sensitivePatterns: readonly RegExp[];
+  /** Why an overlay value may not be applied (invalid, or an unsafe name), or undefined. */
+  refusal: (key: string, value: string) => string | undefined;
 }
 
 /**
@@ -105,7 +107,7 @@ export class EnvPatcher {
     this.#dropOverlay();
     const saved = new Map<string, string | undefined>();
     for (const [key, value] of cellEnv) {
-      if (invalidEnvReason(key, value)) continue;
+      if (this.#options.refusal(key, value)) continue;
       if (value === "" && isSensitiveName(key, this.#options.sensitivePatterns)) continue;
       saved.set(key, read(this.#env, key));
       write(this.#env, key, value);

@@ -1,6 +1,7 @@
 /** Error codes, alphabetical. */
 export const ErrorCode = {
   ALREADY_CLOSED: "ALREADY_CLOSED",
+  CONFLICT: "CONFLICT",
   INVALID_ARGUMENT: "INVALID_ARGUMENT",
   INVALID_CONFIG: "INVALID_CONFIG",
   NOT_OPEN: "NOT_OPEN",

@@ -1,6 +1,5 @@
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { TomlEditError, writeEnvTable, writeTable, type TomlScalar } from "../redaction/persist.js";
+import { readText, removeStaleTemps, TomlEditError, writeEnvTable, writeTable, type TomlScalar } from "../redaction/persist.js";
 import { watchNotebook, type NotebookWatcher } from "../watchers/notebook-watcher.js";
 import type { NotebookParser } from "./config.js";
 import { ErrorCode, StrataSecretsError } from "./errors.js";
@@ -25,6 +24,10 @@ export class NotebookFile {
   readonly path: string;
   readonly #deps: NotebookFileDeps;
   #watcher: NotebookWatcher | null = null;
+  /** The plugin's own writes, one at a time. */
+  #writes: Promise<unknown> = Promise.resolve();
+  /** The watcher learns our text before the rename, so it never reports our own write. */
+  readonly #hooks = { beforeRename: (text: string) => this.#watcher?.markHandled(text) };
 
   constructor(deps: NotebookFileDeps) {
     this.#deps = deps;
@@ -34,7 +37,8 @@ export class NotebookFile {
   /** Reads the file (missing: no configuration), starts watching, fetches if configured. */
   async open(): Promise<void> {
     const { session, closed } = this.#deps;
-    const first = await readFile(this.path, "utf8").catch((error: NodeJS.ErrnoException) => (error.code === "ENOENT" ? "" : error));
+    await removeStaleTemps(this.path);
+    const first = await this.#read();
     if (closed()) return;
     const text = typeof first === "string" ? first : "";
     let needFetch = false;
@@ -43,7 +47,7 @@ export class NotebookFile {
     await this.#watch(text);
     if (closed()) return;
     // A save between the first read and the watcher being ready would be lost otherwise.
-    const now = this.#watcher ? await readFile(this.path, "utf8").catch(() => text) : text;
+    const now = this.#watcher ? ((await this.#read().catch(() => text)) as string) : text;
     if (now !== text) {
       this.#watcher?.markHandled(now);
       if (session.ingest(now, "watch")) return this.#deps.fetch(true);
@@ -53,12 +57,12 @@ export class NotebookFile {
 
   /** Writes `[env]` (only that table changes); returns the file's text and whether it changed. */
   saveEnv(disk: ReadonlyMap<string, string>, neverWrite: ReadonlySet<string>): Promise<{ text: string; written: boolean }> {
-    return this.#write(() => writeEnvTable(this.path, disk, { sensitivePatterns: this.#deps.options.sensitivePatterns, neverWrite }));
+    return this.#write(() => writeEnvTable(this.path, disk, { sensitivePatterns: this.#deps.options.sensitivePatterns, neverWrite }, this.#hooks));
   }
 
   /** Writes `[secret_manager]` (null removes it). */
   saveTable(name: string, entries: [string, TomlScalar][] | null): Promise<{ text: string; written: boolean }> {
-    return this.#write(() => writeTable(this.path, name, entries));
+    return this.#write(() => writeTable(this.path, name, entries, this.#hooks));
   }
 
   /** Text the plugin wrote itself then enters the session (the watcher will not report it). */
@@ -80,6 +84,7 @@ export class NotebookFile {
         if (!closed() && session.ingest(text, "watch")) await this.#deps.fetch(true);
       },
       onError: (error) => session.readFailed(errorCode(error)),
+      read: async (file) => readText(file),
       // Empty or unparsable content may be a file caught mid-write: it is read once more.
       isComplete: (t) => t.trim() !== "" && !this.#deps.parse()(t).syntaxError,
       ...options.watch,
@@ -89,16 +94,31 @@ export class NotebookFile {
     await this.#watcher.ready;
   }
 
-  async #write(edit: () => Promise<{ text: string; written: boolean }>): Promise<{ text: string; written: boolean }> {
+  /** The file's text (missing: ""), or the error that kept it from being read. */
+  async #read(): Promise<string | Error> {
     try {
-      return await edit();
+      return (await readText(this.path)) ?? "";
     } catch (error) {
-      if (!(error instanceof TomlEditError)) throw error;
-      throw new StrataSecretsError(error.reason === "invalid-toml" ? ErrorCode.INVALID_CONFIG : ErrorCode.WRITE_FAILED, error.message, { cause: error });
+      return error as Error;
     }
+  }
+
+  async #write(edit: () => Promise<{ text: string; written: boolean }>): Promise<{ text: string; written: boolean }> {
+    const run = this.#writes.then(async () => {
+      try {
+        return await edit();
+      } catch (error) {
+        if (!(error instanceof TomlEditError)) throw error;
+        const code = error.reason === "invalid-toml" || error.reason === "invalid-utf8" ? ErrorCode.INVALID_CONFIG : ErrorCode.WRITE_FAILED;
+        throw new StrataSecretsError(code, error.message, { cause: error });
+      }
+    });
+    this.#writes = run.catch(() => undefined);
+    return run;
   }
 }
 
 function errorCode(error: unknown): string {
+  if (error instanceof TomlEditError) return error.message;
   return (error as NodeJS.ErrnoException | null)?.code ?? "error";
 }

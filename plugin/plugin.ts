@@ -45,7 +45,12 @@ export function createSecretManagerPlugin(input: SecretManagerPluginOptions): Se
     emit,
     onEnvChange: () => patcher.changed(),
   });
-  const patcher = new EnvPatcher(options.env, { takeChanges: () => session.model.takeChanges(), reassert: options.reassertAfterCell, sensitivePatterns: options.sensitivePatterns });
+  const patcher = new EnvPatcher(options.env, {
+    takeChanges: () => session.model.takeChanges(),
+    reassert: options.reassertAfterCell,
+    sensitivePatterns: options.sensitivePatterns,
+    refusal: (key, value) => session.model.refusal(key, value),
+  });
   const masking = new Masking(session.model, registry.credentialValues);
 
   // 4. Fetching (one in flight) and notebook.toml (read, watched, written by saves).
@@ -107,10 +112,15 @@ function pluginApi(parts: Parts): SecretManagerPlugin {
     rows: () => session.model.rows(),
     status: () => session.status(fetches.running),
     maskedEnv: () => session.model.maskedEnv(),
-    async saveEnv(env) {
+    envRevision: () => session.revision,
+    async saveEnv(env, saveOptions = {}) {
       await life.opened();
+      if (saveOptions.basedOn !== undefined && saveOptions.basedOn !== session.revision) {
+        throw new StrataSecretsError(ErrorCode.CONFLICT, "notebook.toml's [env] changed since these values were shown; nothing was saved: look at the current values and save again");
+      }
       const { manual, disk } = planEnvSave(env, session);
-      const { text, written } = await notebook.saveEnv(disk, new Set(session.fetched?.secrets.values() ?? []));
+      // Belt and braces in the writer: no fetched secret is ever written, whatever the plan says.
+      const { text, written } = await notebook.saveEnv(disk, session.model.secrets);
       if (life.closed) return;
       session.setManual(manual);
       parts.emit({ type: "env-saved", written });

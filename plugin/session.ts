@@ -52,6 +52,7 @@ export class Session {
   #manual: ReadonlyMap<string, string> = NONE;
   #fetch: FetchRecord | null = null;
   #configError: string | null = null;
+  #revision = 0;
 
   constructor(deps: SessionDeps) {
     this.#deps = deps;
@@ -75,6 +76,11 @@ export class Session {
     return this.#fetch;
   }
 
+  /** Counts changes of what a panel save edits: `[env]` on disk and the values typed this session. */
+  get revision(): number {
+    return this.#revision;
+  }
+
   cellEnv(id: string): ReadonlyMap<string, string> | undefined {
     return this.#notebook.cellEnv.get(id);
   }
@@ -89,7 +95,10 @@ export class Session {
     const outcome = this.#notebook.apply(text);
     this.#setConfigError(outcome.errors.length > 0 ? outcome.errors.join("; ") : null);
     if (outcome.invalid) return false;
-    if (outcome.envChanged) this.#recompute();
+    if (outcome.envChanged) {
+      this.#revision++;
+      this.#recompute();
+    }
     // Reading the file at open() is not a reload, nor is what the plugin wrote itself; what
     // came with a save from elsewhere is.
     const external = origin === "watch";
@@ -99,9 +108,10 @@ export class Session {
     return outcome.secretManagerChanged;
   }
 
-  /** notebook.toml could not be read: the last good configuration stays. */
-  readFailed(code: string): void {
-    this.#setConfigError(`notebook.toml could not be read: ${code}; keeping the last good configuration`);
+  /** notebook.toml could not be read (an errno code, or a sentence): the last good configuration stays. */
+  readFailed(reason: string): void {
+    const why = /^[A-Z_]+$/.test(reason) ? `notebook.toml could not be read: ${reason}` : reason;
+    this.#setConfigError(`${why}; keeping the last good configuration`);
   }
 
   /** The fetch to run now, or null when no `[secret_manager]` is in force. */
@@ -152,6 +162,7 @@ export class Session {
   /** The values typed in the Runtime panel that live in memory only. */
   setManual(manual: ReadonlyMap<string, string>): void {
     this.#manual = manual;
+    this.#revision++;
     this.#recompute();
   }
 

@@ -210,10 +210,16 @@ export interface SecretManagerPlugin extends AsyncDisposable {
   maskedEnv(): Record<string, string>;
   /**
    * The Runtime panel's save: MASKED keeps the current value, a key left out is removed,
-   * a new value replaces and becomes manual.
-   * @example await plugin.saveEnv({ ...plugin.maskedEnv(), LOG_LEVEL: "debug" });
+   * a new value replaces and becomes manual. With `basedOn` (an `envRevision()` read when
+   * the values were shown), a save made from an outdated view is refused with CONFLICT.
+   * @example await plugin.saveEnv({ ...plugin.maskedEnv(), LOG_LEVEL: "debug" }, { basedOn: shownRevision });
    */
-  saveEnv(env: Record<string, string>): Promise<void>;
+  saveEnv(env: Record<string, string>, options?: { basedOn?: number }): Promise<void>;
+  /**
+   * A number that changes whenever `[env]` on disk or a value typed this session changes.
+   * @example const shownRevision = plugin.envRevision();
+   */
+  envRevision(): number;
   /**
    * Writes `[secret_manager]` (null removes it), reloads and fetches.
    * @example await plugin.saveSecretManagerConfig({ provider: "infisical", project_id: "p", path: "/app" });

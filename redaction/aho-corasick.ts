@@ -2,10 +2,12 @@
  * Aho–Corasick automaton over UTF-16 code units, built once per secret set, so that the
  * cost per character of output does not grow with the number of secrets.
  *
- * Characters map to small classes (0 = in no pattern, which always leads back to the
- * root). Nodes with several children (the root among them) get a dense row whose missing
- * entries are already resolved through the failure links, so they are never followed
- * from there; a node with one child (most of a long secret's path) stores it inline.
+ * Alphabet compression: each code unit that occurs in a pattern gets a small class (in code
+ * unit order); every other one is class 0, which always leads back to the root. The trie is
+ * built from the sorted patterns by their common prefixes (no child lookups), its edges kept
+ * sorted per node. Nodes with many children (the root first) get a dense row, resolved
+ * through the failure links, as long as those rows fit a memory budget whatever the
+ * alphabet; the others keep their sorted edges and follow failure links.
  */
 export class AhoCorasick {
   readonly maxLength: number;
@@ -14,71 +16,87 @@ export class AhoCorasick {
   readonly #fail: Int32Array;
   /** Length of the longest pattern ending at this node (through the failure chain), 0 if none. */
   readonly #out: Int32Array;
-  readonly #oneClass: Int32Array;
-  readonly #oneNext: Int32Array;
   /** Offset of the node's dense row in #dense, or -1. */
   readonly #row: Int32Array;
+  readonly #first: Int32Array;
+  readonly #count: Int32Array;
+  readonly #label: Int32Array;
+  readonly #next: Int32Array;
   readonly #dense: Int32Array;
 
-  constructor(patterns: readonly string[]) {
-    let classes = 1;
+  /** Dense rows may take at most this many bytes (the rest of the automaton is linear in its size). */
+  static readonly DENSE_BUDGET = 16 * 1024 * 1024;
+
+  constructor(input: readonly string[]) {
+    const patterns = [...new Set(input)].filter((p) => p.length > 0).sort();
+    // 1. Classes in code-unit order, so edges created in sorted order are sorted by class.
+    const seen = new Uint8Array(65536);
     let capacity = 1;
     let maxLength = 0;
     for (const p of patterns) {
       capacity += p.length;
       if (p.length > maxLength) maxLength = p.length;
-      for (let i = 0; i < p.length; i++) {
-        const c = p.charCodeAt(i);
-        if (this.#cls[c] === 0) this.#cls[c] = classes++;
-      }
+      for (let i = 0; i < p.length; i++) seen[p.charCodeAt(i)] = 1;
     }
+    let classes = 1;
+    for (let c = 0; c < 65536; c++) if (seen[c]) this.#cls[c] = classes++;
     this.maxLength = maxLength;
 
-    // Trie as first-child / next-sibling lists in typed arrays (no object per node).
-    const firstChild = new Int32Array(capacity).fill(-1);
-    const sibling = new Int32Array(capacity).fill(-1);
-    const label = new Int32Array(capacity);
+    // 2. The trie from sorted patterns: each one shares its prefix with the one before.
     const depth = new Int32Array(capacity);
     const out = new Int32Array(capacity);
-    const childCount = new Int32Array(capacity);
+    const parentOf = new Int32Array(capacity);
+    const labelOf = new Int32Array(capacity);
+    const path = new Int32Array(maxLength + 1);
     let nodes = 1;
+    let prev = "";
     for (const p of patterns) {
-      let node = 0;
-      for (let i = 0; i < p.length; i++) {
-        const c = this.#cls[p.charCodeAt(i)]!;
-        let child = firstChild[node]!;
-        while (child >= 0 && label[child] !== c) child = sibling[child]!;
-        if (child < 0) {
-          child = nodes++;
-          label[child] = c;
-          depth[child] = i + 1;
-          sibling[child] = firstChild[node]!;
-          firstChild[node] = child;
-          childCount[node]!++;
-        }
-        node = child;
+      let lcp = 0;
+      while (lcp < prev.length && lcp < p.length && prev.charCodeAt(lcp) === p.charCodeAt(lcp)) lcp++;
+      for (let i = lcp; i < p.length; i++) {
+        const child = nodes++;
+        parentOf[child] = path[i]!;
+        labelOf[child] = this.#cls[p.charCodeAt(i)]!;
+        depth[child] = i + 1;
+        path[i + 1] = child;
       }
-      if (p.length > out[node]!) out[node] = p.length;
+      out[path[p.length]!] = p.length;
+      prev = p;
     }
 
-    this.#depth = depth.slice(0, nodes);
-    this.#fail = new Int32Array(nodes);
-    this.#out = out.slice(0, nodes);
-    this.#oneClass = new Int32Array(nodes).fill(-1);
-    this.#oneNext = new Int32Array(nodes).fill(-1);
-    this.#row = new Int32Array(nodes).fill(-1);
-    let rows = 0;
-    for (let i = 0; i < nodes; i++) {
-      if (i === 0 || childCount[i]! > 1) this.#row[i] = classes * rows++;
-      else if (childCount[i] === 1) {
-        this.#oneClass[i] = label[firstChild[i]!]!;
-        this.#oneNext[i] = firstChild[i]!;
-      }
+    // 3. Edges grouped per parent (counting sort keeps each parent's children in label order).
+    this.#first = new Int32Array(nodes);
+    this.#count = new Int32Array(nodes);
+    for (let n = 1; n < nodes; n++) this.#count[parentOf[n]!]!++;
+    for (let n = 1, offset = this.#count[0]!; n < nodes; n++) {
+      this.#first[n] = offset;
+      offset += this.#count[n]!;
     }
+    this.#label = new Int32Array(Math.max(nodes - 1, 0));
+    this.#next = new Int32Array(Math.max(nodes - 1, 0));
+    const fill = this.#first.slice();
+    for (let n = 1; n < nodes; n++) {
+      const at = fill[parentOf[n]!]!++;
+      this.#label[at] = labelOf[n]!;
+      this.#next[at] = n;
+    }
+
+    // 4. Dense rows: the root, then the nodes with the most children, within the budget.
+    this.#row = new Int32Array(nodes).fill(-1);
+    const maxRows = Math.max(1, Math.floor(AhoCorasick.DENSE_BUDGET / (4 * classes)));
+    const candidates: number[] = [];
+    for (let n = 1; n < nodes; n++) if (this.#count[n]! >= 2) candidates.push(n);
+    if (candidates.length > maxRows - 1) candidates.sort((a, b) => this.#count[b]! - this.#count[a]!).length = maxRows - 1;
+    let rows = 0;
+    this.#row[0] = classes * rows++;
+    for (const n of candidates) this.#row[n] = classes * rows++;
     this.#dense = new Int32Array(rows * classes);
 
-    // Breadth-first: failure links, inherited outputs, and dense rows resolved through
-    // the failure link (a node's failure target is shallower, so its row is complete).
+    // 5. Breadth-first: failure links, inherited outputs, dense rows resolved through the
+    //    failure link (a node's failure target is shallower, so its row is complete).
+    this.#depth = depth.slice(0, nodes);
+    this.#out = out.slice(0, nodes);
+    this.#fail = new Int32Array(nodes);
     const queue = new Int32Array(nodes);
     let head = 0;
     let tail = 0;
@@ -90,8 +108,9 @@ export class AhoCorasick {
         const f = this.#fail[node]!;
         for (let c = 1; c < classes; c++) this.#dense[row + c] = this.#step(f, c);
       }
-      for (let child = firstChild[node]!; child >= 0; child = sibling[child]!) {
-        const c = label[child]!;
+      for (let e = this.#first[node]!, end = e + this.#count[node]!; e < end; e++) {
+        const c = this.#label[e]!;
+        const child = this.#next[e]!;
         if (row >= 0) this.#dense[row + c] = child;
         this.#fail[child] = node === 0 ? 0 : this.#step(this.#fail[node]!, c);
         if (this.#out[child] === 0) this.#out[child] = this.#out[this.#fail[child]!]!;
@@ -100,14 +119,27 @@ export class AhoCorasick {
     }
   }
 
+  /** The child of `node` on class `c`, or -1. */
+  #child(node: number, c: number): number {
+    let lo = this.#first[node]!;
+    let hi = lo + this.#count[node]! - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const l = this.#label[mid]!;
+      if (l === c) return this.#next[mid]!;
+      if (l < c) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+
   /** The full transition from `node` on class `c`, following failure links. */
   #step(node: number, c: number): number {
-    let n = node;
-    for (;;) {
+    for (let n = node; ; n = this.#fail[n]!) {
       const row = this.#row[n]!;
       if (row >= 0) return this.#dense[row + c]!;
-      if (this.#oneClass[n] === c) return this.#oneNext[n]!;
-      n = this.#fail[n]!;
+      const child = this.#child(n, c);
+      if (child >= 0) return child;
     }
   }
 
@@ -119,8 +151,10 @@ export class AhoCorasick {
     const cls = this.#cls;
     const row = this.#row;
     const dense = this.#dense;
-    const oneClass = this.#oneClass;
-    const oneNext = this.#oneNext;
+    const first = this.#first;
+    const count = this.#count;
+    const label = this.#label;
+    const next = this.#next;
     const fail = this.#fail;
     const out = this.#out;
     let s = state;
@@ -136,9 +170,19 @@ export class AhoCorasick {
           s = dense[r + c]!;
           break;
         }
-        if (oneClass[s] === c) {
-          s = oneNext[s]!;
-          break;
+        const k = first[s]!;
+        const n = count[s]!;
+        if (n === 1) {
+          if (label[k] === c) {
+            s = next[k]!;
+            break;
+          }
+        } else if (n > 1) {
+          const child = this.#child(s, c);
+          if (child >= 0) {
+            s = child;
+            break;
+          }
         }
         s = fail[s]!;
       }
@@ -151,5 +195,10 @@ export class AhoCorasick {
   /** Characters of the current partial match (how much a streaming caller must hold back). */
   depth(state: number): number {
     return this.#depth[state]!;
+  }
+
+  /** Bytes held by the automaton's arrays. */
+  get bytes(): number {
+    return [this.#cls, this.#depth, this.#fail, this.#out, this.#row, this.#first, this.#count, this.#label, this.#next, this.#dense].reduce((n, a) => n + a.byteLength, 0);
   }
 }

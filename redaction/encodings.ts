@@ -1,5 +1,10 @@
+import { inspect } from "node:util";
+
 /** Shorter values are not masked: they would blank whole outputs. */
 export const MIN_SECRET_LENGTH = 4;
+
+/** Columns at which base64 is wrapped: MIME and `base64` (76), PEM (64). */
+export const BASE64_WRAP_WIDTHS = [76, 64] as const;
 
 /**
  * The base64 characters that depend only on `bytes` when they start at byte offset
@@ -13,9 +18,18 @@ function base64Aligned(bytes: Buffer, align: number): string {
   return encoded.slice(first, last);
 }
 
+/** Non-ASCII characters as `\uXXXX` (Python's `json.dumps`, Java's escapers), both cases. */
+function unicodeEscaped(jsonInner: string): string[] {
+  const lower = jsonInner.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return lower === jsonInner ? [] : [lower, lower.replace(/\\u([0-9a-f]{4})/g, (_m, h: string) => `\\u${h.toUpperCase()}`)];
+}
+
 /**
  * Every form of a secret value masked in output: the value, each line of a multi-line
- * value, base64 at the three alignments, base64url, URL-encoded, JSON-escaped.
+ * value, base64 (three alignments, and whole with padding), base64url, hex (both cases),
+ * URL-encoded (`encodeURIComponent`, `encodeURI`, `URLSearchParams`), JSON-escaped, with
+ * `\uXXXX` escapes, and as `util.inspect`/`console.log` quote it. Base64 wrapped at 76 or
+ * 64 columns is matched by the masker itself, across its line breaks.
  */
 export function secretForms(value: string): string[] {
   if (value.length < MIN_SECRET_LENGTH) return [];
@@ -30,7 +44,15 @@ export function secretForms(value: string): string[] {
   // The whole value encoded on its own, padding included (`base64 <<< "$SECRET"`).
   forms.add(bytes.toString("base64"));
   forms.add(bytes.toString("base64url"));
+  const hex = bytes.toString("hex");
+  forms.add(hex);
+  forms.add(hex.toUpperCase());
   forms.add(encodeURIComponent(value));
-  forms.add(JSON.stringify(value).slice(1, -1));
+  forms.add(encodeURI(value));
+  forms.add(new URLSearchParams({ v: value }).toString().slice(2));
+  const json = JSON.stringify(value).slice(1, -1);
+  forms.add(json);
+  for (const f of unicodeEscaped(json)) forms.add(f);
+  forms.add(inspect(value).slice(1, -1));
   return [...forms].filter((f) => f.length >= MIN_SECRET_LENGTH);
 }

@@ -209,6 +209,8 @@ describe.runIf(available)("tslab Jupyter kernel with strata-secrets, driven by j
     } finally {
       server.store.setSecret(PROJECT, "dev", "/", "OPENAI_API_KEY", CANARY.openai);
       await writeFile(file, notebookToml());
+      // The next test must not race this reload: wait until the kernel fetched the restored config.
+      await waitFor(async () => (await kernel.cell(fingerprint("OPENAI_API_KEY"))).stdout === `fp=${sha(CANARY.openai)}\n`, 30_000, "the restored config's values");
     }
   });
 

@@ -1,3 +1,4 @@
+import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import { AhoCorasick } from "../redaction/aho-corasick.js";
 import { secretForms } from "../redaction/encodings.js";
@@ -96,5 +97,71 @@ describe("masking output", () => {
 
   it("an empty secret set passes text through", () => {
     expect(new SecretMasker([]).mask("anything").text).toBe("anything");
+  });
+});
+
+describe("the forms cells really print (each was missed before)", () => {
+  const tricky = 'pa"ss\\word-Zq8!x y(z)~\'9';
+  const unicode = "mot-de-passe-é-ü-✓-9Zq";
+  const long = "Zx9Qw7Lm2Np4-a-long-api-secret-value-that-spans-several-base64-lines-when-wrapped-8c1f";
+  const m = new SecretMasker([SECRET, tricky, unicode, long]);
+  const hidden = (text: string) => {
+    const out = m.mask(text).text;
+    expect(out, text).toContain("***");
+    for (const v of [SECRET, tricky, unicode, long]) for (const f of secretForms(v).filter((f) => f.length >= 12)) expect(out, `${text} -> ${out}`).not.toContain(f);
+    return out;
+  };
+
+  it.each([
+    ["hex, lower case", Buffer.from(SECRET).toString("hex")],
+    ["hex, upper case", Buffer.from(SECRET).toString("hex").toUpperCase()],
+    ["util.inspect of a value with \" and \\", inspect({ pw: tricky })],
+    ["console.log-style of it in an array", inspect([tricky])],
+    ["URLSearchParams (space as +, !'()~ encoded)", new URLSearchParams({ pw: tricky }).toString()],
+    ["encodeURI", encodeURI(`https://x.test/${tricky}`)],
+    ["\\uXXXX escapes (Python json.dumps)", '{"pw": "mot-de-passe-\\u00e9-\\u00fc-\\u2713-9Zq"}'],
+    ["\\uXXXX escapes, upper case", "mot-de-passe-\\u00E9-\\u00FC-\\u2713-9Zq"],
+  ])("%s", (_name, text) => {
+    hidden(`before ${text} after`);
+  });
+
+  it.each([76, 64])("base64 wrapped at %i columns (MIME, base64, PEM), whole and inside a blob", (width) => {
+    const wrap = (b64: string) => b64.match(new RegExp(`.{1,${width}}`, "g"))!.join("\n");
+    const alone = wrap(Buffer.from(long).toString("base64"));
+    expect(hidden(`-----BEGIN DATA-----\n${alone}\n-----END DATA-----`)).toMatch(/^-----BEGIN DATA-----\n[\s\S]*\*\*\*[\s\S]*-----END DATA-----$/);
+    const blob = wrap(Buffer.from(`prefix-bytes-${"x".repeat(57)}${long}${"y".repeat(90)}`).toString("base64"));
+    hidden(`${blob}\n`);
+    hidden(blob.replace(/\n/g, "\r\n"));
+  });
+
+  it("wrapped base64 is masked in a stream cut at every position", () => {
+    const blob = Buffer.from(`${"q".repeat(40)}${long}${"r".repeat(40)}`).toString("base64").match(/.{1,76}/g)!.join("\n") + "\n";
+    for (let cut = 1; cut < blob.length; cut += 7) {
+      const stream = createStreamMasker(() => m);
+      const out = stream.write(blob.slice(0, cut)) + stream.write(blob.slice(cut)) + stream.flush();
+      expect(out, `cut at ${cut}`).toContain("***");
+      for (const f of secretForms(long).filter((f) => f.length >= 12)) expect(out.replace(/\n/g, "")).not.toContain(f.slice(0, 40));
+    }
+  });
+
+  it("ordinary text and base64 that holds no secret are left alone, line breaks included", () => {
+    const plain = Buffer.from("nothing secret here ".repeat(30)).toString("base64").match(/.{1,76}/g)!.join("\n");
+    expect(m.mask(plain).text).toBe(plain);
+    const stream = createStreamMasker(() => m);
+    expect(stream.write("Loading") + stream.write("...") + stream.write(" done\n")).toBe("Loading... done\n");
+  });
+});
+
+describe("building the automaton", () => {
+  it("1,000 secrets of many distinct Unicode characters fit in 50 MB", () => {
+    let seed = 11;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const secrets = Array.from({ length: 1000 }, () => Array.from({ length: 16 + rand(48) }, () => String.fromCharCode(0x4e00 + rand(20_000))).join(""));
+    const ac = new AhoCorasick(secrets.flatMap((s) => secretForms(s)));
+    expect(ac.bytes).toBeLessThan(50 * 1024 * 1024);
+    const probe = secrets[500]!;
+    const found: number[] = [];
+    ac.scan(`x ${probe} y`, 0, (s, e) => found.push(s, e));
+    expect(found).toContain(2 + probe.length);
   });
 });

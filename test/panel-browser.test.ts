@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -104,6 +104,16 @@ describe.runIf(available)("Runtime panel in headless Chromium", () => {
     await page.locator("#rows tr").last().locator("input.val").fill("typed-in-browser-123");
     await page.click("#save-env");
     await page.waitForSelector('tr[data-key="WEBHOOK_TOKEN"] .badge');
+
+    // A teammate edits notebook.toml while we edit a row: our save is refused, the page shows theirs.
+    await page.locator('tr[data-key="LOG_LEVEL"] input.val').fill("trace");
+    const text = await readFile(join(dir, "notebook.toml"), "utf8");
+    await writeFile(join(dir, "notebook.toml"), text.replace("[env]\n", '[env]\nTEAMMATE = "theirs"\n'));
+    await page.waitForSelector("#banner", { state: "visible" });
+    await page.click("#save-env");
+    await page.waitForSelector('tr[data-key="TEAMMATE"]');
+    expect(await page.locator("#env-msg").textContent()).toContain("Not saved: notebook.toml changed meanwhile");
+    expect(await readFile(join(dir, "notebook.toml"), "utf8")).not.toContain('LOG_LEVEL = "trace"');
 
     await page.screenshot({ path: join(shots, "panel.png"), fullPage: true });
     const dom = await page.evaluate<string>("document.documentElement.outerHTML + document.body.innerText");

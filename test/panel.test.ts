@@ -160,3 +160,20 @@ describe("the panel survives what clients send", () => {
     expect(state.json()["rows"].length).toBeGreaterThan(0);
   });
 });
+
+describe("stale saves", () => {
+  test("a save based on an older revision is refused with 409 and the current state; nothing is written", async ({ dir, call }) => {
+    const before = (await call("GET", "/api/state")).json();
+    await writeFile(join(dir, "notebook.toml"), notebookToml({ env: 'LOG_LEVEL = "info"\nTEAMMATE = "added"', extra: '[[cells]]\nid = "show"\nfile = "show.js"\n' }));
+    await waitFor(async () => (await call("GET", "/api/state")).json()["revision"] !== before["revision"], 15_000, "the edit to be read");
+    const stale = await call("PUT", "/api/env", { body: { env: { ...before["env"], MINE: "x" }, revision: before["revision"] } });
+    expect(stale.status).toBe(409);
+    expect(stale.json()["error"]).toMatch(/changed since these values were shown/);
+    expect(stale.json()["state"]["env"]).toMatchObject({ TEAMMATE: "added" });
+    const disk = await readFile(join(dir, "notebook.toml"), "utf8");
+    expect(disk).toContain('TEAMMATE = "added"');
+    expect(disk).not.toContain("MINE");
+    const fresh = stale.json()["state"];
+    expect((await call("PUT", "/api/env", { body: { env: { ...fresh["env"], MINE: "x" }, revision: fresh["revision"] } })).status).toBe(200);
+  });
+});

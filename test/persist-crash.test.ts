@@ -4,9 +4,9 @@ import { describe, expect, it, vi } from "vitest";
 import { tempDir } from "./helpers.js";
 
 // A crash between writing the temp file and renaming it: rename never happens.
-vi.mock("node:fs/promises", async (importOriginal) => {
-  const real = await importOriginal<typeof import("node:fs/promises")>();
-  return { ...real, rename: async () => { throw Object.assign(new Error("simulated crash"), { code: "EIO" }); } };
+vi.mock("node:fs", async (importOriginal) => {
+  const real = await importOriginal<typeof import("node:fs")>();
+  return { ...real, renameSync: () => { throw Object.assign(new Error("simulated crash"), { code: "EIO" }); } };
 });
 
 describe("a failure between temp write and rename", () => {

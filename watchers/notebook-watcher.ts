@@ -16,6 +16,8 @@ export interface NotebookWatcherOptions {
   usePolling?: boolean;
   interval?: number;
   onError?: (error: unknown) => void;
+  /** Reads the file: its text, or null when it does not exist (default: UTF-8, lenient). */
+  read?: (file: string) => Promise<string | null>;
 }
 
 export interface NotebookWatcher {
@@ -57,6 +59,7 @@ export async function watchNotebook(options: NotebookWatcherOptions): Promise<No
   });
 
   async function read(): Promise<string | null> {
+    if (options.read) return options.read(file);
     try {
       return await readFile(file, "utf8");
     } catch (error) {

@@ -4,6 +4,7 @@ import type { Socket } from "node:net";
 import { StrataSecretsError } from "../../plugin/errors.js";
 import type { ProviderDescription, SecretManagerConfig, SecretManagerPlugin } from "../../plugin/types.js";
 import type { Kernel } from "../kernel.js";
+import { cookie, HttpError, json, readJson, SECURITY_HEADERS } from "./http.js";
 import { PAGE, SCRIPT } from "./page.js";
 
 export interface PanelOptions {
@@ -26,20 +27,6 @@ export interface Panel {
 
 const COOKIE = "strata_panel_token";
 
-class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
-    super(message);
-  }
-}
-
-const SECURITY_HEADERS = {
-  "cache-control": "no-store",
-  "x-content-type-options": "nosniff",
-  "x-frame-options": "DENY",
-  "referrer-policy": "no-referrer",
-  "content-security-policy": "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'",
-};
-
 /**
  * The Runtime panel: a JSON API and one page on 127.0.0.1, guarded by a random token
  * (header, or a cookie the page sets from `?token=`), refusing foreign Host and Origin
@@ -60,6 +47,7 @@ export async function startPanel(options: PanelOptions): Promise<Panel> {
     return {
       env: plugin.maskedEnv(),
       rows: plugin.rows(),
+      revision: plugin.envRevision(),
       providers,
       secretManager: {
         config: plugin.secretManagerConfig(),
@@ -120,8 +108,11 @@ export async function startPanel(options: PanelOptions): Promise<Panel> {
         const body = await readJson(req);
         const env = (body as { env?: unknown }).env;
         if (!env || typeof env !== "object" || Array.isArray(env)) throw new HttpError(400, "Expected { env: { NAME: value } }");
+        const revision = (body as { revision?: unknown }).revision;
+        if (revision !== undefined && !Number.isInteger(revision)) throw new HttpError(400, "revision must be an integer");
         // Names and values are checked by saveEnv (INVALID_ARGUMENT -> 400): one rule for both.
-        await plugin.saveEnv(env as Record<string, string>);
+        // A save based on an outdated revision is refused (CONFLICT -> 409, with the current state).
+        await plugin.saveEnv(env as Record<string, string>, revision === undefined ? {} : { basedOn: revision as number });
         return json(res, 200, state());
       }
       case "PUT /api/secret-manager": {
@@ -169,9 +160,10 @@ export async function startPanel(options: PanelOptions): Promise<Panel> {
       }
       await route(req, res, url);
     } catch (error) {
-      const status = error instanceof HttpError ? error.status : error instanceof StrataSecretsError && error.code === "INVALID_ARGUMENT" ? 400 : 500;
+      const code = error instanceof StrataSecretsError ? error.code : null;
+      const status = error instanceof HttpError ? error.status : code === "INVALID_ARGUMENT" ? 400 : code === "CONFLICT" ? 409 : 500;
       const message = plugin.maskOutput(error instanceof Error ? error.message : String(error));
-      if (!res.headersSent && !res.destroyed) json(res, status, { error: message });
+      if (!res.headersSent && !res.destroyed) json(res, status, code === "CONFLICT" ? { error: message, state: state() } : { error: message });
       else res.destroy();
     }
   }
@@ -218,36 +210,4 @@ export async function startPanel(options: PanelOptions): Promise<Panel> {
         for (const s of sockets) s.destroy();
       })),
   };
-}
-
-function cookie(req: IncomingMessage, name: string): string | null {
-  for (const part of (req.headers.cookie ?? "").split(";")) {
-    const [k, ...v] = part.trim().split("=");
-    if (k === name) return v.join("=");
-  }
-  return null;
-}
-
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > 1_000_000) throw new HttpError(413, "Request body too large");
-    chunks.push(chunk as Buffer);
-  }
-  try {
-    const value: unknown = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}");
-    if (!value || typeof value !== "object") throw new Error("not an object");
-    return value;
-  } catch {
-    throw new HttpError(400, "Expected a JSON object");
-  }
-}
-
-function json(res: ServerResponse, status: number, body: unknown): void {
-  if (res.destroyed) return;
-  const text = JSON.stringify(body);
-  res.writeHead(status, { ...SECURITY_HEADERS, "content-type": "application/json; charset=utf-8", "content-length": String(Buffer.byteLength(text)) });
-  res.end(text);
 }
