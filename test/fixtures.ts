@@ -96,6 +96,11 @@ export { expect, describe } from "vitest";
  */
 export async function openFetched(p: SecretManagerPlugin, timeoutMs = 60_000): Promise<void> {
   await p.open();
+  await refetched(p, timeoutMs);
+}
+
+/** Refreshes until a fetch succeeds (after a deadline killed the worker, the next start is cold again). */
+export async function refetched(p: SecretManagerPlugin, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (p.status().fetchError !== null || p.status().fetchedAt === null) {
     if (Date.now() > deadline) throw new Error(`no successful fetch within ${timeoutMs} ms: ${p.status().error}`);
