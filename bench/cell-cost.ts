@@ -1,96 +1,109 @@
-import { createSecretManagerPlugin, type SecretManagerPlugin } from "../plugin/index.js";
-import { benchSession, stats, type Row } from "./lib.js";
+// One cell's whole overhead (beforeCellRun + afterCellRun) with 1,000 managed keys in the
+// real process.env, against what a user would otherwise do per cell: Object.assign of every
+// value, or dotenv's config({ override: true }) of a .env file.
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import dotenv from "dotenv";
+import { createSecretManagerPlugin } from "../plugin/index.js";
+import type { SecretProvider } from "../plugin/types.js";
+import { stats, tempNotebook, type Row } from "./lib.js";
 
-const PROJECT = "bench-cells";
 const KEYS = 1_000;
 
+/** Nanoseconds per call, averaged over `calls` calls. */
 function nsPerCall(fn: () => void, calls: number): number {
   const start = process.hrtime.bigint();
   for (let i = 0; i < calls; i++) fn();
   return Number(process.hrtime.bigint() - start) / calls;
 }
 
-/** beforeCellRun with 1,000 fetched keys in process.env, against re-assigning them all. */
+/** One sample per call (for p95 of rare, expensive operations), in µs. */
+function samples(fn: (i: number) => void, calls: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < calls; i++) {
+    const start = process.hrtime.bigint();
+    fn(i);
+    out.push(Number(process.hrtime.bigint() - start) / 1000);
+  }
+  return out;
+}
+
+/** An in-memory provider: no I/O between a rotation and the timed call. */
+function memoryProvider(values: Map<string, string>): SecretProvider {
+  return {
+    name: "memory",
+    credentialNames: [],
+    configSchema: (z) => z.strictObject({}),
+    fetch: async () => ({ secrets: Object.fromEntries(values), fetchedAt: new Date().toISOString(), error: null }),
+  };
+}
+
 export async function benchCellCost(): Promise<Row[]> {
-  const secrets: Record<string, string> = {};
-  for (let i = 0; i < KEYS; i++) secrets[`BENCH_KEY_${i}`] = `value-${i}-${"x".repeat(24)}`;
-  const session = await benchSession(PROJECT, { dev: { "/": secrets } }, { watch: false, env: process.env });
-  const { server, plugin } = session;
-  const cell = { id: "cell" };
-  plugin.beforeCellRun(cell);
-
-  // (a) nothing changed: 5 rounds of 200,000 calls
-  const unchanged: number[] = [];
-  for (let r = 0; r < 5; r++) unchanged.push(nsPerCall(() => plugin.beforeCellRun(cell), 200_000) / 1000);
-
-  // (c) baseline: assign all 1,000 values into process.env for every cell
-  const entries = Object.entries(secrets);
-  const baseline: number[] = [];
-  for (let r = 0; r < 5; r++) {
-    baseline.push(
-      nsPerCall(() => {
-        for (const [k, v] of entries) process.env[k] = v;
-      }, 200) / 1000,
-    );
-  }
-
-  /** Rotates one key per round, fetches it, then times beforeCellRun alone (µs). */
-  async function rotations(p: SecretManagerPlugin, rounds: number, rotate: (key: string, value: string) => void, endCells: boolean): Promise<number[]> {
-    const out: number[] = [];
-    for (let i = 0; i < rounds; i++) {
-      const key = `BENCH_KEY_${i % KEYS}`;
-      rotate(key, `rotated-${rounds}-${i}`);
-      await p.refresh();
-      const start = process.hrtime.bigint();
-      p.beforeCellRun(cell);
-      out.push(Number(process.hrtime.bigint() - start) / 1000);
-      if (process.env[key] !== `rotated-${rounds}-${i}`) throw new Error("bench: rotation not applied");
-      if (endCells) p.afterCellRun(cell);
+  const values = new Map<string, string>();
+  for (let i = 0; i < KEYS; i++) values.set(`BENCH_KEY_${i}`, `value-${i}-${"x".repeat(24)}`);
+  const nb = await tempNotebook('[secret_manager]\nprovider = "memory"\n');
+  const envFile = join(nb.dir, ".env");
+  await writeFile(envFile, [...values].map(([k, v]) => `${k}=${v}`).join("\n"));
+  const saved = { ...process.env };
+  // Peers first, on the plain process.env: per cell, assign every value; dotenv's
+  // config({ override: true }) of the .env file.
+  const all = Object.fromEntries(values);
+  const assign: number[] = [];
+  for (let r = 0; r < 5; r++) assign.push(nsPerCall(() => Object.assign(process.env, all), 50) / 1000);
+  const viaDotenv: number[] = [];
+  for (let r = 0; r < 5; r++) viaDotenv.push(nsPerCall(() => dotenv.config({ path: envFile, override: true, quiet: true }), 50) / 1000);
+  for (const k of values.keys()) delete process.env[k];
+  const plugin = createSecretManagerPlugin({ notebookDir: nb.dir, watch: false, env: process.env, providers: { memory: memoryProvider(values) } });
+  try {
+    await plugin.open();
+    const cell = { id: "cell" };
+    const run = () => {
+      plugin.beforeCellRun(cell);
+      plugin.afterCellRun(cell);
+    };
+    run();
+    // (a) nothing changed
+    const unchanged: number[] = [];
+    for (let r = 0; r < 7; r++) unchanged.push(nsPerCall(run, 100_000) / 1000);
+    // (b) the cell overwrote one managed key (restored after it): the hooks only, not the
+    //     cell's own write
+    const overwrote: number[] = [];
+    for (let i = 0; i < 5_000; i++) {
+      let t = process.hrtime.bigint();
+      plugin.beforeCellRun(cell);
+      let ns = process.hrtime.bigint() - t;
+      process.env["BENCH_KEY_7"] = "clobbered by the cell";
+      t = process.hrtime.bigint();
+      plugin.afterCellRun(cell);
+      ns += process.hrtime.bigint() - t;
+      overwrote.push(Number(ns) / 1000);
+      if (process.env["BENCH_KEY_7"] !== values.get("BENCH_KEY_7")) throw new Error("bench: overwrite not undone");
     }
-    return out;
+    // (c) one key rotated in the manager and fetched while a cell runs: what it adds to that
+    //     cell's afterCellRun and the next cell's beforeCellRun, p95 over 2,000 rotations.
+    const rotated: number[] = [];
+    for (let i = 0; i < 2_000; i++) {
+      values.set(`BENCH_KEY_${i % KEYS}`, `rotated-${i}`);
+      plugin.beforeCellRun(cell);
+      await plugin.refresh();
+      rotated.push(...samples(run, 1));
+      if (process.env[`BENCH_KEY_${i % KEYS}`] !== `rotated-${i}`) throw new Error("bench: rotation not applied");
+    }
+    return rows(stats(unchanged), stats(overwrote), stats(rotated), stats(assign), stats(viaDotenv));
+  } finally {
+    await plugin.close();
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    await nb.cleanup();
   }
-  const onServer = (key: string, value: string) => server.store.setSecret(PROJECT, "dev", "/", key, value);
+}
 
-  // (b0) the normal flow: cells end with afterCellRun, a rotation fetched between cells is
-  // applied at once, and the next beforeCellRun has nothing left to do.
-  plugin.afterCellRun(cell);
-  const rotatedIdle = await rotations(plugin, 200, onServer, true);
-
-  // (b) the path where beforeCellRun itself applies the rotation: no afterCellRun since
-  // the last cell (a host that skips it, or a change that landed during the cell).
-  plugin.beforeCellRun(cell);
-  const rotated = await rotations(plugin, 201, onServer, false);
-
-  // (b') the same through an in-memory provider: no network I/O between the rotation and the
-  // timed call, so caches are warm; the cost is the plugin's own plus one process.env write.
-  const memSecrets = new Map(Object.entries(secrets));
-  const mem = createSecretManagerPlugin({
-    notebookDir: session.dir,
-    watch: false,
-    env: process.env,
-    providers: { infisical: { name: "infisical", credentialNames: [], configSchema: (z) => z.looseObject({}), fetch: async () => ({ secrets: Object.fromEntries(memSecrets), fetchedAt: new Date().toISOString(), error: null }) } },
-  });
-  await plugin.close();
-  await mem.open();
-  mem.beforeCellRun(cell);
-  const rotatedWarm = await rotations(mem, 2_000, (k, v) => memSecrets.set(k, v), false);
-
-  // afterCellRun: drops the overlay and checks every managed key (informational)
-  const after: number[] = [];
-  for (let r = 0; r < 5; r++) after.push(nsPerCall(() => mem.afterCellRun(cell), 2_000) / 1000);
-
-  await mem.close();
-  for (const k of Object.keys(secrets)) delete process.env[k];
-  await session.close();
-  const a = stats(unchanged);
-  const c = stats(baseline);
-  const b = stats(rotated);
+function rows(a: ReturnType<typeof stats>, b: ReturnType<typeof stats>, c: ReturnType<typeof stats>, naive: ReturnType<typeof stats>, dot: ReturnType<typeof stats>): Row[] {
+  const g = "per cell";
   return [
-    { group: "beforeCellRun", name: "baseline: assign all 1,000 keys into process.env", unit: "µs", ...c },
-    { group: "beforeCellRun", name: "1,000 fetched keys, nothing changed", unit: "µs", ...a, baseline: c.median, ratio: c.median / a.median, target: "<= 2 µs, >= 100x the baseline", pass: a.median <= 2 && c.median / a.median >= 100 },
-    { group: "beforeCellRun", name: "one key rotated between cells (applied when fetched)", unit: "µs", ...stats(rotatedIdle), baseline: c.median, ratio: c.median / stats(rotatedIdle).median, target: "<= 20 µs", pass: stats(rotatedIdle).median <= 20 },
-    { group: "beforeCellRun", name: "one key rotated, applied by beforeCellRun, after a real fetch (cold)", unit: "µs", ...b, baseline: c.median, ratio: c.median / b.median, target: "<= 20 µs", pass: b.median <= 20 },
-    { group: "beforeCellRun", name: "one key rotated, applied by beforeCellRun, in-memory provider (warm)", unit: "µs", ...stats(rotatedWarm), baseline: c.median, ratio: c.median / stats(rotatedWarm).median, target: "<= 20 µs", pass: stats(rotatedWarm).median <= 20 },
-    { group: "beforeCellRun", name: "afterCellRun, 1,000 keys (re-asserts managed values)", unit: "µs", ...stats(after), note: "per cell end; reads every managed key once" },
+    { group: g, name: "peer: Object.assign(process.env, all 1,000 values)", unit: "µs", ...naive },
+    { group: g, name: "peer: dotenv config({ override: true }) of a 1,000-line .env", unit: "µs", ...dot },
+    { group: g, name: "beforeCellRun + afterCellRun, 1,000 managed keys, nothing changed", unit: "µs", ...a, baseline: naive.median, ratio: naive.median / a.median, target: "<= 5 µs, >= 300x Object.assign", pass: a.median <= 5 && naive.median / a.median >= 300 },
+    { group: g, name: "same, the cell overwrote one managed key", unit: "µs", ...b, baseline: naive.median, ratio: naive.median / b.median, target: "<= 20 µs", pass: b.median <= 20 },
+    { group: g, name: "one key rotated during the cell: its afterCellRun + the next beforeCellRun", unit: "µs", ...c, baseline: naive.median, ratio: naive.median / c.median, target: "p95 <= 10 µs", pass: c.p95 <= 10, note: "the rotation is written to the real environment when fetched, shadowed for the running cell" },
   ];
 }

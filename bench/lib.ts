@@ -1,7 +1,10 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startInfisicalServer, type InfisicalServer, type ProjectSecrets } from "../fixtures/infisical-server/index.js";
+import { startInfisicalServer, type InfisicalServer, type InfisicalServerOptions, type ProjectSecrets } from "../fixtures/infisical-server/index.js";
+import { packageRoot } from "../kernel/paths.js";
 import { createSecretManagerPlugin, type SecretManagerPlugin, type SecretManagerPluginOptions } from "../plugin/index.js";
 
 export interface Row {
@@ -50,7 +53,7 @@ export async function until(check: () => boolean, timeoutMs = 10_000): Promise<v
 export function fmt(value: number, unit: string): string {
   if (unit === "ms") return value < 10 ? value.toFixed(2) : value.toFixed(1);
   if (unit === "µs" || unit === "ns") return value < 10 ? value.toFixed(3) : value.toFixed(1);
-  if (unit === "MB/s") return value < 10 ? value.toFixed(2) : value.toFixed(0);
+  if (unit === "MiB/s" || unit === "MiB") return value < 10 ? value.toFixed(2) : value.toFixed(0);
   return Number.isInteger(value) ? String(value) : value.toFixed(2);
 }
 
@@ -60,6 +63,8 @@ export interface BenchSession {
   file: string;
   plugin: SecretManagerPlugin;
   credentials: Record<string, string>;
+  /** The environment the plugin patches. */
+  env: Record<string, string | undefined>;
   /** Closes the plugin (if still open), the server and removes the notebook. */
   close(): Promise<void>;
 }
@@ -69,7 +74,8 @@ export async function benchSession(projectId: string, secrets: ProjectSecrets, o
   const server = await startInfisicalServer({ projects: [{ id: projectId, secrets }], identities: [{ clientId: "bench", clientSecret: "bench-secret" }] });
   const nb = await tempNotebook(notebook("/", projectId));
   const credentials = { INFISICAL_HOST: server.url, INFISICAL_CLIENT_ID: "bench", INFISICAL_CLIENT_SECRET: "bench-secret" };
-  const plugin = createSecretManagerPlugin({ notebookDir: nb.dir, env: {}, credentials, ...options });
+  const env: Record<string, string | undefined> = {};
+  const plugin = createSecretManagerPlugin({ notebookDir: nb.dir, env, credentials, ...options });
   await plugin.open();
   return {
     server,
@@ -77,10 +83,33 @@ export async function benchSession(projectId: string, secrets: ProjectSecrets, o
     file: nb.file,
     plugin,
     credentials,
+    env,
     async close() {
       await plugin.close();
       await server.close();
       await nb.cleanup();
+    },
+  };
+}
+
+/** The fixture server in its own process (bench/server-process.ts): its URL and a stop function. */
+export async function serverProcess(options: InfisicalServerOptions): Promise<{ url: string; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, ["--import", "tsx", "bench/server-process.ts", JSON.stringify(options)], { cwd: packageRoot(), stdio: ["pipe", "pipe", "inherit"] });
+  let out = "";
+  child.stdout.setEncoding("utf8");
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.on("data", (d: string) => {
+      out += d;
+      if (out.includes("\n")) resolve(out.trim());
+    });
+    child.once("exit", (code) => reject(new Error(`bench: server process exited (${code})`)));
+  });
+  return {
+    url,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.stdin.end();
+      await once(child, "exit");
     },
   };
 }

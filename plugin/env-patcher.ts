@@ -1,5 +1,6 @@
 import { isSensitiveName } from "../redaction/sensitive.js";
 import type { EnvChange } from "./env-model.js";
+import { EnvTracker, type CellAccess } from "./env-tracker.js";
 
 type Env = Record<string, string | undefined>;
 
@@ -51,15 +52,30 @@ export class EnvPatcher {
   #cellsStarted = false;
   #inCell = false;
   #stopped = false;
+  /** Tells which names a cell wrote when `env` is process.env; null for a host's own object. */
+  readonly #tracker: EnvTracker | null;
+  #lastAccess: CellAccess | null = null;
 
   constructor(env: Env, options: PatcherOptions) {
     this.#env = env;
     this.#options = options;
+    this.#tracker = EnvTracker.forProcessEnv(env, (name) => this.#applied.has(name));
   }
 
-  /** The session env changed: applied now when no cell is running. */
+  /** What the last cell wrote and read (managed names), when tracked. */
+  get lastAccess(): CellAccess | null {
+    return this.#lastAccess;
+  }
+
+  /**
+   * The session env changed: applied now when no cell is running. During a cell on the
+   * tracked process.env it is applied too (the next cell pays nothing for it), while the
+   * running cell keeps seeing the old values through the Proxy: its env stays stable.
+   */
   changed(): void {
-    if (this.#cellsStarted && !this.#inCell && !this.#stopped) this.#apply(this.#options.takeChanges());
+    if (!this.#cellsStarted || this.#stopped) return;
+    if (!this.#inCell) this.#apply(this.#options.takeChanges());
+    else if (this.#tracker?.active) this.#apply(this.#options.takeChanges(), this.#tracker);
   }
 
   /** Before a cell: pending changes, then the cell's own `[cells.env]` overlay. */
@@ -68,28 +84,42 @@ export class EnvPatcher {
     this.#inCell = true;
     this.#apply(this.#options.takeChanges());
     if (overlay) this.#applyOverlay(overlay);
+    this.#tracker?.install();
+    this.#tracker?.begin();
   }
 
-  /** After a cell: the overlay goes, managed values come back, pending changes land. */
+  /**
+   * After a cell: the overlay goes, managed values the cell changed come back, pending
+   * changes land. With process.env, only the names the cell wrote are looked at.
+   */
   endCell(): void {
     this.#inCell = false;
+    const access = this.#tracker?.end() ?? null;
+    this.#lastAccess = access;
     this.#dropOverlay();
-    if (this.#options.reassert) this.#reassert();
+    if (this.#options.reassert) {
+      // Tracked: the names the cell wrote are written back (no read: a getenv scans the
+      // whole environment too). Untracked (a host's own object): compare every managed value.
+      if (access) this.#writeBack(access.written);
+      else this.#reassert(this.#applied.keys());
+    }
     this.#apply(this.#options.takeChanges());
   }
 
   /** Restores every key the plugin set to what the kernel had; applies nothing after. */
   restoreAll(): void {
     this.#stopped = true;
+    this.#tracker?.uninstall();
     this.#dropOverlay();
     for (const key of this.#applied.keys()) restore(this.#env, key, this.#originals.get(key));
     this.#applied.clear();
     this.#originals.clear();
   }
 
-  #apply(changes: readonly EnvChange[]): void {
+  #apply(changes: readonly EnvChange[], running?: EnvTracker): void {
     const env = this.#env;
     for (const [key, want] of changes) {
+      running?.keepForCell(key, read(env, key));
       if (want !== undefined) {
         if (!this.#originals.has(key)) this.#originals.set(key, read(env, key));
         write(env, key, want);
@@ -122,8 +152,20 @@ export class EnvPatcher {
     for (const [key, value] of saved) restore(this.#env, key, value);
   }
 
-  #reassert(): void {
+  /** Puts back the managed values among `keys` (names a cell wrote or deleted). */
+  #writeBack(keys: Iterable<string>): void {
+    for (const key of keys) {
+      const value = this.#applied.get(key);
+      if (value !== undefined) write(this.#env, key, value);
+    }
+  }
+
+  /** Puts back the managed values among `keys` that differ from what the plugin set. */
+  #reassert(keys: Iterable<string>): void {
     const env = this.#env;
-    for (const [key, value] of this.#applied) if (read(env, key) !== value) write(env, key, value);
+    for (const key of keys) {
+      const value = this.#applied.get(key);
+      if (value !== undefined && read(env, key) !== value) write(env, key, value);
+    }
   }
 }

@@ -16,25 +16,49 @@ export interface MaskSource {
 
 /**
  * The output masker of the session's current secret set plus the kernel's own credential
- * values, rebuilt only when the secret set changes.
+ * values. It is rebuilt off the print path: when the set changes, `prepare()` schedules the
+ * build for the next turn of the event loop; output printed meanwhile goes through a bridge
+ * (the previous masker plus the new values searched one by one), never less than before.
  */
 export class Masking {
   readonly #model: EnvModel;
   readonly #credentials: readonly string[];
-  #masker = new SecretMasker([]);
-  #version = -1;
+  #masker: SecretMasker;
+  #version: number;
+  #built: ReadonlySet<string>;
+  #bridge: { version: number; masker: SecretMasker } | null = null;
+  #scheduled: NodeJS.Immediate | null = null;
 
   constructor(model: EnvModel, credentials: readonly string[]) {
     this.#model = model;
     this.#credentials = credentials;
+    this.#version = model.secretsVersion;
+    this.#built = new Set(this.values());
+    this.#masker = new SecretMasker(this.#built);
+  }
+
+  /** The secret set changed: build its masker soon, off the print path. */
+  prepare(): void {
+    if (this.#scheduled || this.#version === this.#model.secretsVersion) return;
+    this.#scheduled = setImmediate(() => {
+      this.#scheduled = null;
+      const version = this.#model.secretsVersion;
+      const values = this.values();
+      this.#masker = new SecretMasker(values);
+      this.#built = new Set(values);
+      this.#version = version;
+      this.#bridge = null;
+    });
   }
 
   current = (): SecretMasker => {
-    if (this.#version !== this.#model.secretsVersion) {
-      this.#masker = new SecretMasker(this.values());
-      this.#version = this.#model.secretsVersion;
+    const version = this.#model.secretsVersion;
+    if (version === this.#version) return this.#masker;
+    this.prepare();
+    if (this.#bridge?.version !== version) {
+      this.#bridge = { version, masker: SecretMasker.bridge(this.#masker, this.values().filter((v) => !this.#built.has(v))) };
     }
-    return this.#masker;
+    return this.#bridge.masker;
   };
 
   mask = (text: string): string => this.current().mask(text).text;
@@ -43,12 +67,18 @@ export class Masking {
     return createStreamMasker(this.current);
   }
 
-  /** The values masked now: secrets and credentials. */
+  /** The values masked now: secrets (retired ones included) and credentials. */
   values(): string[] {
     return [...new Set([...this.#model.secrets, ...this.#credentials])];
   }
 
   source(): MaskSource {
     return { version: this.#model.secretsVersion, values: this.values() };
+  }
+
+  /** Cancels a scheduled build (close). */
+  stop(): void {
+    if (this.#scheduled) clearImmediate(this.#scheduled);
+    this.#scheduled = null;
   }
 }

@@ -1,4 +1,5 @@
-import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { loadConfigLibs, loadNotebookParser, peekProvider, sectionEntries, sectionFromInput, type NotebookParser, type ParsedNotebook } from "./config.js";
 import { describeProviders } from "./describe.js";
 import { EnvPatcher } from "./env-patcher.js";
@@ -16,8 +17,10 @@ import type { PluginEvent, SecretManagerConfig, SecretManagerPlugin, SecretManag
 import type { ResolvedOptions } from "./options.js";
 
 /**
- * Creates the plugin for one notebook. Nothing is read or fetched until `open()`; the
- * kernel's credentials leave `env` now, before any cell can run.
+ * Creates the plugin for one notebook. Nothing is fetched until `open()`; the kernel's
+ * credentials leave `env` now, before any cell can run, and the provider named in
+ * notebook.toml starts loading its client now (a worker thread, its SDK), so that the
+ * first fetch after `open()` does not wait for it.
  * @example
  * const plugin = createSecretManagerPlugin({ notebookDir: "./my-notebook" });
  * await plugin.open();
@@ -35,6 +38,7 @@ export function createSecretManagerPlugin(input: SecretManagerPluginOptions): Se
   //    leave the env that cells see (close() puts them back).
   const registry = createRegistry(options.providers, options.credentials);
   const scrubbed = options.scrubCredentials ? scrub(options.env, registry.credentialNames) : new Map<string, string>();
+  prepareProvider(registry, peekProvider(readNotebookHint(join(options.notebookDir, "notebook.toml"))));
 
   // 3. The session state, and what follows it: the env patcher and the output masker.
   let parse: NotebookParser = emptyParse; // zod, smol-toml and the providers' schemas load at open()
@@ -44,6 +48,7 @@ export function createSecretManagerPlugin(input: SecretManagerPluginOptions): Se
     rules: { sensitivePatterns: options.sensitivePatterns, allowUnsafeNames: options.allowUnsafeNames },
     emit,
     onEnvChange: () => patcher.changed(),
+    onSecretsChange: () => masking.prepare(),
   });
   const patcher = new EnvPatcher(options.env, {
     takeChanges: () => session.model.takeChanges(),
@@ -57,10 +62,9 @@ export function createSecretManagerPlugin(input: SecretManagerPluginOptions): Se
   const fetches = createFetcher({ session, registry, timeoutMs: options.fetchTimeoutMs, signal: life.signal, mask: masking.mask, emit });
   const notebook = new NotebookFile({ options, session, parse: () => parse, closed: () => life.closed, fetch: (force) => fetches.trigger(force) });
 
-  // 5. open(): the provider named in the file starts its worker while the parser loads
-  //    (zod, smol-toml, the schemas); then read, watch and fetch.
+  // 5. open(): the parser loads (zod, smol-toml, the schemas) while the provider's worker
+  //    starts (since step 2); then read, watch and fetch.
   const open = async () => {
-    void readFile(notebook.path, "utf8").then((text) => prepareProvider(registry, peekProvider(text)), () => undefined);
     parse = memoize(await loadNotebookParser(registry.providers));
     await notebook.open();
   };
@@ -68,6 +72,7 @@ export function createSecretManagerPlugin(input: SecretManagerPluginOptions): Se
   // 6. close(): stop fetching and watching, then put the env back as it was.
   const close = async () => {
     fetches.stop();
+    masking.stop();
     await notebook.close();
     await registry.close();
     patcher.restoreAll();
@@ -173,4 +178,13 @@ function scrub(env: Record<string, string | undefined>, names: ReadonlySet<strin
     delete env[name];
   }
   return removed;
+}
+
+/** The notebook's text for a hint (which provider to start early), or "" when unreadable. */
+function readNotebookHint(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return "";
+  }
 }

@@ -89,7 +89,8 @@ function checkResult(name: string, result: unknown): FetchResult {
   for (const [key, value] of Object.entries(r.secrets)) {
     if (typeof value !== "string") return failure(`Secret provider '${name}' returned a non-string value for '${key}'.`);
   }
-  const out: FetchResult = { secrets: { ...r.secrets }, fetchedAt: typeof r.fetchedAt === "string" ? r.fetchedAt : new Date().toISOString(), error: null };
+  // Not copied here: the session copies the values into its own Map.
+  const out: FetchResult = { secrets: r.secrets as Record<string, string>, fetchedAt: typeof r.fetchedAt === "string" ? r.fetchedAt : new Date().toISOString(), error: null };
   const strings = (x: unknown) => (x && typeof x === "object" ? Object.fromEntries(Object.entries(x).filter(([, v]) => typeof v === "string")) : undefined);
   const refused = strings(r.refused);
   const versions = strings(r.versions);

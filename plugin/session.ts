@@ -35,6 +35,8 @@ export interface SessionDeps {
   emit: (event: PluginEvent) => void;
   /** Called after an applied value changed (the plugin applies it between cells). */
   onEnvChange: () => void;
+  /** Called after the set of values to mask changed (the masker is rebuilt off the print path). */
+  onSecretsChange: () => void;
 }
 
 const NONE = new Map<string, string>();
@@ -194,6 +196,8 @@ export class Session {
       disk: this.#notebook.env,
       fetched: f ? { provider: f.provider, secrets: f.secrets, refused: f.refused, stale: f.stale } : null,
     };
+    const secrets = this.model.secretsVersion;
     if (this.model.recompute(inputs)) this.#deps.onEnvChange();
+    if (this.model.secretsVersion !== secrets) this.#deps.onSecretsChange();
   }
 }

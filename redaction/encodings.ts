@@ -20,9 +20,26 @@ function base64Aligned(bytes: Buffer, align: number): string {
 
 /** Non-ASCII characters as `\uXXXX` (Python's `json.dumps`, Java's escapers), both cases. */
 function unicodeEscaped(jsonInner: string): string[] {
-  const lower = jsonInner.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-  return lower === jsonInner ? [] : [lower, lower.replace(/\\u([0-9a-f]{4})/g, (_m, h: string) => `\\u${h.toUpperCase()}`)];
+  if (!/[\u0080-\uffff]/.test(jsonInner)) return [];
+  let lower = "";
+  let upper = "";
+  for (let i = 0; i < jsonInner.length; i++) {
+    const c = jsonInner.charCodeAt(i);
+    if (c < 0x80) {
+      lower += jsonInner[i];
+      upper += jsonInner[i];
+    } else {
+      lower += `\\u${HEX[c >> 8]}${HEX[c & 0xff]}`;
+      upper += `\\u${HEX_UPPER[c >> 8]}${HEX_UPPER[c & 0xff]}`;
+    }
+  }
+  // JSON's own escapes of control characters, upper-cased too.
+  if (jsonInner.includes("\\u")) upper = upper.replace(/\\u([0-9a-f]{4})/g, (_m, h: string) => `\\u${h.toUpperCase()}`);
+  return [lower, upper];
 }
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+const HEX_UPPER = HEX.map((h) => h.toUpperCase());
 
 /**
  * Every form of a secret value masked in output: the value, each line of a multi-line

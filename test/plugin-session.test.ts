@@ -374,3 +374,23 @@ describe("session env model", () => {
     }
   });
 });
+
+describe("the masker is built off the print path", () => {
+  test("right after a rotation, output is masked by a bridge; the new masker is built on the next turn", async ({ server, dir, makePlugin }) => {
+    const { SecretMasker } = await import("../redaction/masker.js");
+    await writeNotebook(dir, notebookToml());
+    const p = makePlugin();
+    await p.open();
+    await new Promise((r) => setImmediate(r));
+    const stream = p.createOutputMasker();
+    server.store.setSecret(PROJECT, "dev", "/", "OPENAI_API_KEY", CANARY.rotated);
+    await p.refresh();
+    const before = SecretMasker.builds;
+    expect(p.maskOutput(`new ${CANARY.rotated} old ${CANARY.openai} db ${CANARY.db}`)).toBe("new *** old *** db ***");
+    expect(stream.write(`b64 ${Buffer.from(CANARY.rotated).toString("base64")} `) + stream.write(`half ${CANARY.rotated.slice(0, 9)}`) + stream.write(`${CANARY.rotated.slice(9)}\n`)).toBe("b64 *** half ***\n");
+    expect(SecretMasker.builds).toBe(before); // nothing was built while printing
+    await new Promise((r) => setImmediate(r));
+    expect(SecretMasker.builds).toBe(before + 1);
+    expect(p.maskOutput(`${CANARY.rotated} ${CANARY.openai}`)).toBe("*** ***");
+  });
+});

@@ -1,3 +1,4 @@
+import { watch as fsWatch, type FSWatcher as NodeWatcher } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { basename, dirname, resolve } from "node:path";
 import type { FSWatcher } from "chokidar";
@@ -101,6 +102,21 @@ export async function watchNotebook(options: NotebookWatcherOptions): Promise<No
   }
 
   watcher.on("add", onEvent).on("change", onEvent).on("unlink", onEvent);
+  // chokidar stats the file before it reports a change (~1 ms); a plain fs.watch on the
+  // directory reports the same save first. Its duplicates are harmless: a read that finds
+  // the content already delivered does nothing. chokidar stays for what fs.watch misses
+  // (polling, a directory that is replaced).
+  let fast: NodeWatcher | null = null;
+  if (!(options.usePolling ?? false)) {
+    try {
+      fast = fsWatch(dir, { persistent: false }, (_event, changed) => {
+        if (changed === name) onEvent(file);
+      });
+      fast.on("error", () => fast?.close());
+    } catch {
+      fast = null; // chokidar alone
+    }
+  }
   watcher.on("error", (error) => options.onError?.(error));
   const ready = new Promise<void>((res) => watcher.once("ready", () => res()));
 
@@ -116,6 +132,7 @@ export async function watchNotebook(options: NotebookWatcherOptions): Promise<No
         closed = true;
         if (trailing) clearTimeout(trailing);
         if (retry) clearTimeout(retry);
+        fast?.close();
         await watcher.close();
         await chain;
       })());

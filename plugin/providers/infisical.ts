@@ -47,15 +47,19 @@ export function createInfisicalProvider(options: InfisicalProviderOptions = {}):
     return thread;
   }
 
+  let retryModule: Promise<typeof import("p-retry").default> | undefined;
+
   /** One worker call, retried on 5xx only (rate limits answer 500 on this server version). */
   async function call(t: InfisicalThread, op: Parameters<InfisicalThread["call"]>[0], signal: AbortSignal): Promise<WorkerReply & { ok: true }> {
-    const { default: pRetry } = await import("p-retry");
+    // Loaded on the first call and kept: a dynamic import() on every call costs a trip
+    // through the module loader (measurable in a warm refresh).
+    const pRetry = (retryModule ??= import("p-retry").then((m) => m.default));
     const once = async () => {
       const reply = await t.call(op, signal);
       if (!reply.ok) throw new WorkerCallError(reply.message);
       return reply;
     };
-    return pRetry(once, { retries, minTimeout, factor: 2, signal, unref: true, shouldRetry: ({ error }) => ((error as WorkerCallError).status ?? 0) >= 500 });
+    return (await pRetry)(once, { retries, minTimeout, factor: 2, signal, unref: true, shouldRetry: ({ error }) => ((error as WorkerCallError).status ?? 0) >= 500 });
   }
 
   async function login(t: InfisicalThread, signal: AbortSignal): Promise<void> {
