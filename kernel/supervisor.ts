@@ -26,7 +26,10 @@ function runnerEntry(): string {
  */
 export async function supervise(request: KernelRequest extends infer R ? (R extends KernelRequest ? Omit<R, "credentials" | "color"> : never) : never): Promise<number> {
   // 1. Credentials: read here, sent over IPC, removed from the child's environment.
-  const names = new Set([...builtinProviders().values()].flatMap((p) => [...p.credentialNames]));
+  const providers = [...builtinProviders().values()];
+  const names = new Set(providers.flatMap((p) => [...p.credentialNames]));
+  // Shared credentials (AWS keys) stay in the environment for cells, but are masked too.
+  const shared = providers.flatMap((p) => [...(p.sharedCredentialNames ?? [])]).map((n) => process.env[n]);
   const credentials: Record<string, string> = {};
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of names) {
@@ -37,7 +40,7 @@ export async function supervise(request: KernelRequest extends infer R ? (R exte
 
   // 2. The masker: the credentials now, the kernel's secret values as they arrive. Values
   //    once masked stay masked for the life of the process.
-  const masked = new Set(Object.values(credentials).filter((v) => v !== ""));
+  const masked = new Set([...Object.values(credentials), ...shared].filter((v): v is string => v !== undefined && v !== ""));
   let masker = new SecretMasker(masked);
   const current = () => masker;
 

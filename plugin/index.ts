@@ -1,6 +1,9 @@
 export { createSecretManagerPlugin } from "./plugin.js";
 export { ErrorCode, StrataSecretsError } from "./errors.js";
 export { createInfisicalProvider, INFISICAL_CREDENTIALS, NO_CREDENTIALS_MESSAGE } from "./providers/infisical.js";
+export { createVaultProvider, VAULT_CREDENTIALS, type VaultProviderOptions } from "./providers/vault.js";
+export { createAwsProvider, AWS_CREDENTIALS, type AwsProviderOptions } from "./providers/aws.js";
+export { createDopplerProvider, DOPPLER_CREDENTIALS, type DopplerProviderOptions } from "./providers/doppler.js";
 export { isSensitiveName, MASKED, SENSITIVE_SUBSTRINGS } from "../redaction/sensitive.js";
 export type {
   CellRef,

@@ -1,5 +1,7 @@
 import { childController, deadlineMessage } from "./deadline.js";
-import { createInfisicalProvider } from "./providers/infisical.js";
+import { builtinProviders } from "./providers/builtin.js";
+
+export { builtinProviders };
 import type { FetchResult, ProviderConfig, SecretProvider } from "./types.js";
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -11,15 +13,10 @@ export interface Registry {
   credentials: ReadonlyMap<string, Env>;
   /** Every provider's credential names (what leaves the cells' env). */
   credentialNames: ReadonlySet<string>;
-  /** The values of those credentials in the snapshot (masked in output like secrets). */
+  /** The values of those and of shared credentials in the snapshot (masked in output like secrets). */
   credentialValues: readonly string[];
   /** Closes every provider (workers, sockets). */
   close(): Promise<void>;
-}
-
-/** Built-in providers, created per plugin (each holds its own worker and token). */
-export function builtinProviders(): Map<string, SecretProvider> {
-  return new Map([["infisical", createInfisicalProvider()]]);
 }
 
 /** Throws a TypeError naming the option when `provider` does not follow protocol v2. */
@@ -32,6 +29,7 @@ export function checkProvider(where: string, provider: unknown): asserts provide
   if (typeof p!.name !== "string" || p!.name === "") fail("must have a non-empty string `name`");
   if (!Array.isArray(p!.credentialNames) || p!.credentialNames.some((n) => typeof n !== "string")) fail("must have `credentialNames`: string[]");
   if (p!.settingNames !== undefined && (!Array.isArray(p!.settingNames) || p!.settingNames.some((n) => typeof n !== "string"))) fail("`settingNames` must be string[]");
+  if (p!.sharedCredentialNames !== undefined && (!Array.isArray(p!.sharedCredentialNames) || p!.sharedCredentialNames.some((n) => typeof n !== "string"))) fail("`sharedCredentialNames` must be string[]");
   if (typeof p!.configSchema !== "function") fail("must have `configSchema(z)` returning a zod object");
   if (typeof p!.fetch !== "function") fail("must have `fetch(config, ctx)`");
   if (p!.close !== undefined && typeof p!.close !== "function") fail("`close` must be a function");
@@ -51,12 +49,14 @@ export function createRegistry(extra: Readonly<Record<string, SecretProvider>>, 
   }
   const credentials = new Map<string, Env>();
   const credentialNames = new Set<string>();
+  const masked = new Set<string>();
   for (const [name, p] of providers) {
-    const names = [...p.credentialNames, ...(p.settingNames ?? [])];
+    const names = [...p.credentialNames, ...(p.sharedCredentialNames ?? []), ...(p.settingNames ?? [])];
     credentials.set(name, Object.freeze(Object.fromEntries(names.filter((n) => source[n] !== undefined).map((n) => [n, source[n]]))));
     for (const n of p.credentialNames) credentialNames.add(n);
+    for (const n of [...p.credentialNames, ...(p.sharedCredentialNames ?? [])]) masked.add(n);
   }
-  const credentialValues = [...new Set([...credentialNames].map((n) => source[n]).filter((v): v is string => typeof v === "string" && v !== ""))];
+  const credentialValues = [...new Set([...masked].map((n) => source[n]).filter((v): v is string => typeof v === "string" && v !== ""))];
   return {
     providers,
     credentials,

@@ -67,6 +67,11 @@ export interface SecretProvider {
    * removed from the env cells see (unless `scrubCredentials: false`), masked in output.
    */
   credentialNames: readonly string[];
+  /**
+   * Credentials that cells commonly need themselves (AWS keys for S3): snapshotted at
+   * creation and masked in output, but left in the env cells see.
+   */
+  sharedCredentialNames?: readonly string[];
   /** Other environment variables it reads (hosts, defaults): snapshotted at creation only. */
   settingNames?: readonly string[];
   /**

@@ -1,5 +1,6 @@
 import { readFile, writeFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import { createSecretManagerPlugin } from "../plugin/index.js";
 import { createInfisicalProvider } from "../plugin/providers/infisical.js";
 import { test, WAIT } from "./cli-fixtures.js";
 import { describe, expect } from "./fixtures.js";
@@ -180,6 +181,28 @@ describe("strata-secrets CLI", () => {
     const result = await provider.fetch({ project_id: "p-cli" }, { signal: new AbortController().signal, timeoutMs: WAIT, credentials: creds });
     await provider.close?.();
     expect(result).toMatchObject({ error: null, secrets: { FROM_FILE: "dev-server-file-value" } });
+    d.child.kill("SIGINT");
+    expect(await d.exit).toBe(0);
+  });
+
+  test.for(["vault", "aws", "doppler"] as const)("dev-server --provider %s: exports and a [secret_manager] table that a notebook can use as printed", async (provider, { dir, start }) => {
+    await mkdir(dir, { recursive: true });
+    const secrets = join(dir, "secrets.toml");
+    await writeFile(secrets, `project_id = "p-cli"\n[secrets.dev."/"]\nFROM_FILE = "dev-server-file-value"\n`);
+    const d = start(["dev-server", "--provider", provider, "--secrets", secrets], { PATH: process.env["PATH"], NO_COLOR: "1" });
+    const line = await waitFor(() => d.out().split("\n").find((l) => l.startsWith("export ")), WAIT, "export line");
+    await waitFor(() => d.out().includes("Ctrl-C"), WAIT, "the [secret_manager] table");
+    const creds = Object.fromEntries(line.slice("export ".length).split(" ").map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+    const table = d.out().slice(d.out().indexOf("[secret_manager]"), d.out().indexOf("Ctrl-C"));
+    await writeFile(join(dir, "notebook.toml"), `${table.replace(/ *#.*$/m, "")}\n`);
+    const p = createSecretManagerPlugin({ notebookDir: dir, env: {}, watch: false, credentials: creds });
+    try {
+      await p.open();
+      expect(p.status()).toMatchObject({ provider, error: null });
+      expect(p.rows().map((r) => r.key)).toContain("FROM_FILE");
+    } finally {
+      await p.close();
+    }
     d.child.kill("SIGINT");
     expect(await d.exit).toBe(0);
   });

@@ -91,8 +91,8 @@ describe("provider registry", () => {
   const provider = (name: string, fetch: SecretProvider["fetch"]): SecretProvider => ({ name, credentialNames: [], configSchema: (z) => z.strictObject({}), fetch });
 
   it("unknown provider", async () => {
-    const r = await runProvider(createRegistry({}, {}), "vault", {}, ctx);
-    expect(r.error).toBe("Unknown secret provider: 'vault'");
+    const r = await runProvider(createRegistry({}, {}), "onepassword", {}, ctx);
+    expect(r.error).toBe("Unknown secret provider: 'onepassword'");
   });
 
   it("leaves no listener on the long-lived close signal after each fetch (no leak per fetch)", async () => {

@@ -13,6 +13,13 @@ export const CANARY = {
   token: "st.canarytok.canary-service-secret-2f8e",
   appSecret: "canary-app-folder-secret-6611",
   rotated: "sk-canary-ROTATED-42aa",
+  vaultSecretId: "canary-vault-secret-id-0c7e1d",
+  vaultToken: "hvs.canary-vault-static-token-55b2",
+  vaultValue: "canary-vault-db-password-3e91",
+  awsSecretKey: "canary/aws+secret+access+key+77d0",
+  awsValue: "canary-aws-api-token-a8c4",
+  dopplerToken: "dp.st.dev.canary-doppler-token-19f6",
+  dopplerValue: "canary-doppler-stripe-key-4b02",
 } as const;
 
 export const PROJECT = "722b7d80-acda-4b40-ae0b-a9f9dfeaaad4";

@@ -103,7 +103,7 @@ describe("session env model", () => {
   });
 
   test.for([
-    ['provider = "vault"', "Unknown secret provider: 'vault' (known: infisical)"],
+    ['provider = "onepassword"', "Unknown secret provider: 'onepassword' (known: infisical, vault, aws, doppler)"],
     ['project_id = "x"', '[secret_manager].provider is missing: set provider = "infisical".'],
     ['provider = "infisical"\nprojet_id = "x"', "[secret_manager]: unknown key 'projet_id' (expected one of provider, project_id, environment, path, base_url)"],
   ])("config %s is a config error, no request is made", async ([line, message], { server, dir, makePlugin }) => {
@@ -183,7 +183,7 @@ describe("session env model", () => {
     await p.saveSecretManagerConfig({ provider: "", path: " " });
     expect(await readFile(join(dir, "notebook.toml"), "utf8")).toBe('[env]\nA = "1"\n\n');
     expect(p.status()).toMatchObject({ configured: false, error: null });
-    await expect(p.saveSecretManagerConfig({ provider: "nope" })).rejects.toMatchObject({ code: "INVALID_ARGUMENT", message: "Unknown secret provider: 'nope' (known: infisical)" });
+    await expect(p.saveSecretManagerConfig({ provider: "nope" })).rejects.toMatchObject({ code: "INVALID_ARGUMENT", message: "Unknown secret provider: 'nope' (known: infisical, vault, aws, doppler)" });
   });
 
   test("patches and restores across many cells; a cell overlay never leaks into the next cell", async ({ dir, makePlugin }) => {

@@ -7,7 +7,7 @@ Usage:
   strata-secrets run <dir> [--json] [--keep-going] [--timeout <ms>]
   strata-secrets watch <dir> [--run]
   strata-secrets serve <dir> [--port <n>]
-  strata-secrets dev-server [--port <n>] [--secrets <file>]
+  strata-secrets dev-server [--provider infisical|vault|aws|doppler] [--port <n>] [--secrets <file>]
   strata-secrets jupyter install|uninstall [--name <name>] [--js] [--prefix <dir>]
   strata-secrets --help | --version
 
@@ -52,10 +52,11 @@ masked. notebook.toml is read from the notebook's folder (the kernel's working d
 or STRATA_NOTEBOOK_DIR. Without --prefix the kernelspec goes to the user's Jupyter data
 directory (~/.local/share/jupyter/kernels). tslab is an optional peer dependency:
 install it first with  npm install tslab@1.0.22`,
-  "dev-server": `strata-secrets dev-server — start the bundled Infisical-compatible server on 127.0.0.1
-and print the variables to export. Ctrl-C stops it.
+  "dev-server": `strata-secrets dev-server — start a bundled secret-manager fixture on 127.0.0.1 and
+print the variables to export and the [secret_manager] table. Ctrl-C stops it.
 
 Options:
+  --provider <p>    infisical (default), vault, aws or doppler
   --port <n>        port (default: a free one)
   --secrets <file>  TOML or JSON: project_id = "..." and [secrets.<env>."<path>"] tables
                     (default: the demo secrets)`,

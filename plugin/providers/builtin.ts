@@ -1,0 +1,17 @@
+// The providers every plugin has without configuration, one line each: adding a manager is
+// its file plus a line here (or, from outside, `providers: { name: provider }`).
+import type { SecretProvider } from "../types.js";
+import { createAwsProvider } from "./aws.js";
+import { createDopplerProvider } from "./doppler.js";
+import { createInfisicalProvider } from "./infisical.js";
+import { createVaultProvider } from "./vault.js";
+
+/** Built-in providers, created per plugin (each holds its own worker, token or client). */
+export function builtinProviders(): Map<string, SecretProvider> {
+  return new Map<string, SecretProvider>([
+    ["infisical", createInfisicalProvider()],
+    ["vault", createVaultProvider()],
+    ["aws", createAwsProvider()],
+    ["doppler", createDopplerProvider()],
+  ]);
+}
