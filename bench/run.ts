@@ -9,6 +9,7 @@ import { benchFetch } from "./fetch.js";
 import { fmt, type Row } from "./lib.js";
 import { benchMasking } from "./masking.js";
 import { benchSaveToReady } from "./save-ready.js";
+import { benchScale } from "./scale.js";
 import { benchSoak } from "./soak.js";
 
 const args = process.argv.slice(2);
@@ -24,6 +25,7 @@ const suites: [string, () => Promise<Row[]>][] = [
   ["masking", () => benchMasking()],
   ["soak", () => benchSoak()],
   ["fetch", () => benchFetch()],
+  ["scale", () => benchScale()],
 ];
 
 const started = performance.now();

@@ -9,6 +9,25 @@ export interface SecretManagerSection {
   /** The provider's `name`: the rows' source badge. */
   source: string;
   settings: ProviderConfig;
+  /** `refresh_interval` (any provider): re-fetch every this many ms, or null (off). */
+  refreshIntervalMs: number | null;
+  /** `refresh_interval` as written (kept when the section is written back). */
+  refreshInterval?: ConfigValue;
+}
+
+/** The shortest `refresh_interval` (a manager polled more often would rate-limit a team). */
+export const MIN_REFRESH_INTERVAL_MS = 30_000;
+
+/** "90s", "5m", "1h30m", "2h" or an integer number of seconds -> ms; null when not a duration. */
+export function parseDuration(value: ConfigValue): number | null {
+  if (typeof value === "number") return Number.isInteger(value) && value > 0 ? value * 1000 : null;
+  if (typeof value !== "string") return null;
+  const m = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(value.trim());
+  if (!m || value.trim() === "") {
+    return /^\d+$/.test(value.trim()) && Number(value) > 0 ? Number(value) * 1000 : null;
+  }
+  const ms = ((Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0)) * 60 + Number(m[3] ?? 0)) * 1000;
+  return ms > 0 ? ms : null;
 }
 
 export interface CellConfig {
@@ -56,14 +75,16 @@ export function peekProvider(text: string): string | null {
 /** Stable string for comparing two `[secret_manager]` sections. */
 export function sectionKey(section: SecretManagerSection | null | undefined): string {
   if (!section) return "";
-  return JSON.stringify([section.provider, Object.entries(section.settings).sort(([a], [b]) => (a < b ? -1 : 1))]);
+  return JSON.stringify([section.provider, Object.entries(section.settings).sort(([a], [b]) => (a < b ? -1 : 1)), section.refreshIntervalMs]);
 }
 
 /** The `[secret_manager]` table a section is written as: provider first, then its keys in schema order. */
 export function sectionEntries(section: SecretManagerSection, schema: ZodObject): [string, ConfigValue][] {
   const order = Object.keys(schema.shape);
   const keys = Object.keys(section.settings).sort((a, b) => order.indexOf(a) - order.indexOf(b));
-  return [["provider", section.provider], ...keys.map((k): [string, ConfigValue] => [k, section.settings[k]!])];
+  const entries: [string, ConfigValue][] = [["provider", section.provider], ...keys.map((k): [string, ConfigValue] => [k, section.settings[k]!])];
+  if (section.refreshInterval !== undefined) entries.push(["refresh_interval", section.refreshInterval]);
+  return entries;
 }
 
 /** Formats zod issues as `[table].field: message`, never echoing an input value. */
@@ -93,6 +114,7 @@ export function resolveSection(
   providers: ReadonlyMap<string, SecretProvider>,
   raw: unknown,
   where = "[secret_manager]",
+  minRefreshMs = MIN_REFRESH_INTERVAL_MS,
 ): { section: SecretManagerSection | null } | { error: string } {
   if (!raw || typeof raw !== "object" || Array.isArray(raw)) return { error: `${where}: must be a table` };
   const clean: Record<string, ConfigValue> = {};
@@ -103,7 +125,7 @@ export function resolveSection(
     } else if ((typeof value === "number" && Number.isInteger(value)) || typeof value === "boolean") clean[key] = value;
     else if (value !== undefined && value !== null) return { error: `${where}.${key}: must be a string, an integer or a boolean` };
   }
-  const { provider, ...rest } = clean;
+  const { provider, refresh_interval: refreshInterval, ...rest } = clean;
   if (provider === undefined) {
     if (Object.keys(rest).length === 0) return { section: null };
     return { error: `${where}.provider is missing: set provider = "${[...providers.keys()][0] ?? "infisical"}".` };
@@ -113,20 +135,28 @@ export function resolveSection(
   if (!impl) return { error: `Unknown secret provider: '${String(provider)}' (known: ${[...providers.keys()].join(", ")})` };
   const schema = impl.configSchema(z);
   const result = schema.safeParse(rest);
-  if (!result.success) return { error: describe(where, result.error, ["provider", ...Object.keys(schema.shape)], rest) };
-  return { section: { provider, source: impl.name, settings: Object.freeze(result.data as Record<string, ConfigValue>) } };
+  if (!result.success) return { error: describe(where, result.error, ["provider", ...Object.keys(schema.shape), "refresh_interval"], rest) };
+  let refreshIntervalMs: number | null = null;
+  if (refreshInterval !== undefined) {
+    refreshIntervalMs = parseDuration(refreshInterval);
+    if (refreshIntervalMs === null) return { error: `${where}.refresh_interval: must be a duration such as "30s", "5m" or "1h"` };
+    if (refreshIntervalMs < minRefreshMs) return { error: `${where}.refresh_interval: must be at least ${minRefreshMs / 1000}s` };
+  }
+  const section: SecretManagerSection = { provider, source: impl.name, settings: Object.freeze(result.data as Record<string, ConfigValue>), refreshIntervalMs };
+  if (refreshInterval !== undefined) section.refreshInterval = refreshInterval;
+  return { section };
 }
 
 /** The section a caller hands to `saveSecretManagerConfig`: unknown keys dropped, then validated. */
-export function sectionFromInput(z: typeof Zod, providers: ReadonlyMap<string, SecretProvider>, config: SecretManagerConfig) {
+export function sectionFromInput(z: typeof Zod, providers: ReadonlyMap<string, SecretProvider>, config: SecretManagerConfig, minRefreshMs = MIN_REFRESH_INTERVAL_MS) {
   const impl = typeof config.provider === "string" ? providers.get(config.provider.trim()) : undefined;
-  const known = impl ? new Set(["provider", ...Object.keys(impl.configSchema(z).shape)]) : new Set(["provider"]);
+  const known = impl ? new Set(["provider", "refresh_interval", ...Object.keys(impl.configSchema(z).shape)]) : new Set(["provider"]);
   const kept = Object.fromEntries(Object.entries(config).filter(([k]) => known.has(k)));
-  return resolveSection(z, providers, kept, "saveSecretManagerConfig");
+  return resolveSection(z, providers, kept, "saveSecretManagerConfig", minRefreshMs);
 }
 
 /** Loads a parser for notebook.toml that validates `[secret_manager]` against `providers`. */
-export async function loadNotebookParser(providers: ReadonlyMap<string, SecretProvider>): Promise<NotebookParser> {
+export async function loadNotebookParser(providers: ReadonlyMap<string, SecretProvider>, minRefreshMs = MIN_REFRESH_INTERVAL_MS): Promise<NotebookParser> {
   const { z, toml } = await loadConfigLibs();
   const env = z.record(z.string(), z.string());
   const cells = z.array(
@@ -144,7 +174,7 @@ export async function loadNotebookParser(providers: ReadonlyMap<string, SecretPr
     const out: ParsedNotebook = { secretManager: null, env: new Map(), cells: [], errors: [], warnings: [], syntaxError: false };
     // 1. [secret_manager], against the providers' schemas.
     if (doc["secret_manager"] !== undefined) {
-      const r = resolveSection(z, providers, doc["secret_manager"]);
+      const r = resolveSection(z, providers, doc["secret_manager"], "[secret_manager]", minRefreshMs);
       if ("error" in r) {
         out.secretManager = undefined;
         out.errors.push(r.error);

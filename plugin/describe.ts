@@ -29,6 +29,9 @@ function field(key: string, p: JsonSchema): ProviderField {
 export function describeProviders(z: typeof Zod, providers: ReadonlyMap<string, SecretProvider>): ProviderDescription[] {
   return [...providers].map(([name, p]) => {
     const schema = z.toJSONSchema(p.configSchema(z) as ZodObject, { unrepresentable: "any" }) as JsonSchema;
-    return { name, badge: p.name.toUpperCase(), fields: Object.entries(schema.properties ?? {}).map(([key, prop]) => field(key, prop)) };
+    const fields = Object.entries(schema.properties ?? {}).map(([key, prop]) => field(key, prop));
+    // Every provider takes refresh_interval (handled by the plugin, not the provider).
+    fields.push({ key: "refresh_interval", title: "Refresh every", type: "string", description: "re-fetch on this interval (e.g. 5m, minimum 30s); empty: only on save and Refresh", examples: ["5m", "15m", "1h"] });
+    return { name, badge: p.name.toUpperCase(), fields };
   });
 }

@@ -8,6 +8,9 @@ export interface FetcherDeps {
   session: Session;
   registry: Registry;
   timeoutMs: number;
+  notebookDir: string;
+  /** After every fetch (applied, failed or discarded): the poller schedules the next one. */
+  onSettled?: () => void;
   /** Aborted when the plugin closes. */
   signal: AbortSignal;
   mask: (text: string) => string;
@@ -22,13 +25,17 @@ export interface FetcherDeps {
 export function createFetcher(deps: FetcherDeps): SingleFlight {
   const { session, registry, signal } = deps;
   const flight: SingleFlight = new SingleFlight(async () => {
-    const target = session.fetchTarget();
-    if (!target) return session.clearFetch();
-    deps.emit({ type: "fetch-started", provider: target.section.source });
-    const result = await runProvider(registry, target.section.provider, target.section.settings, { signal, timeoutMs: deps.timeoutMs });
-    if (signal.aborted) return;
-    if (result.error !== null) result.error = deps.mask(result.error);
-    if (session.applyFetch(result, target) === "outdated") flight.again();
+    try {
+      const target = session.fetchTarget();
+      if (!target) return session.clearFetch();
+      deps.emit({ type: "fetch-started", provider: target.section.source });
+      const result = await runProvider(registry, target.section.provider, target.section.settings, { signal, timeoutMs: deps.timeoutMs, notebookDir: deps.notebookDir });
+      if (signal.aborted) return;
+      if (result.error !== null) result.error = deps.mask(result.error);
+      if (session.applyFetch(result, target) === "outdated") flight.again();
+    } finally {
+      if (!signal.aborted) deps.onSettled?.();
+    }
   });
   return flight;
 }

@@ -4,6 +4,7 @@ export { createInfisicalProvider, INFISICAL_CREDENTIALS, NO_CREDENTIALS_MESSAGE 
 export { createVaultProvider, VAULT_CREDENTIALS, type VaultProviderOptions } from "./providers/vault.js";
 export { createAwsProvider, AWS_CREDENTIALS, type AwsProviderOptions } from "./providers/aws.js";
 export { createDopplerProvider, DOPPLER_CREDENTIALS, type DopplerProviderOptions } from "./providers/doppler.js";
+export { createFilesProvider, type FilesProviderOptions } from "./providers/files.js";
 export { isSensitiveName, MASKED, SENSITIVE_SUBSTRINGS } from "../redaction/sensitive.js";
 export type {
   CellRef,

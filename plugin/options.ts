@@ -13,6 +13,7 @@ export interface ResolvedOptions {
   readonly providers: Readonly<Record<string, SecretProvider>>;
   readonly watch: false | { readonly usePolling: boolean; readonly interval: number; readonly settleMs: number };
   readonly fetchTimeoutMs: number;
+  readonly minRefreshIntervalMs: number;
   readonly allowUnsafeNames: readonly string[];
   readonly reassertAfterCell: boolean;
   readonly sensitivePatterns: readonly RegExp[];
@@ -69,6 +70,7 @@ export function resolveOptions(input: SecretManagerPluginOptions): ResolvedOptio
     providers: Object.freeze({ ...o.providers }),
     watch: watchOptions(o.watch),
     fetchTimeoutMs: positive("fetchTimeoutMs", o.fetchTimeoutMs, 20_000),
+    minRefreshIntervalMs: positive("minRefreshIntervalMs", o.minRefreshIntervalMs, 30_000),
     allowUnsafeNames: Object.freeze([...names]),
     reassertAfterCell: bool("reassertAfterCell", o.reassertAfterCell, true),
     // Copies: a global RegExp's lastIndex must not depend on the caller's use of it.

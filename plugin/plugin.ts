@@ -11,6 +11,7 @@ import { NotebookFile } from "./notebook-file.js";
 import { resolveOptions } from "./options.js";
 import { createRegistry, prepareProvider, type Registry } from "./registry.js";
 import { planEnvSave } from "./save-env.js";
+import { SourceFollower } from "./follow.js";
 import { Session } from "./session.js";
 import type { SingleFlight } from "./single-flight.js";
 import type { PluginEvent, SecretManagerConfig, SecretManagerPlugin, SecretManagerPluginOptions } from "./types.js";
@@ -59,13 +60,22 @@ export function createSecretManagerPlugin(input: SecretManagerPluginOptions): Se
   const masking = new Masking(session.model, registry.credentialValues);
 
   // 4. Fetching (one in flight) and notebook.toml (read, watched, written by saves).
-  const fetches = createFetcher({ session, registry, timeoutMs: options.fetchTimeoutMs, signal: life.signal, mask: masking.mask, emit });
+  const fetches = createFetcher({ session, registry, timeoutMs: options.fetchTimeoutMs, notebookDir: options.notebookDir, signal: life.signal, mask: masking.mask, emit, onSettled: () => follower.settled() });
+  // refresh_interval and a provider's own watch (files): fetch again without a Refresh.
+  const follower = new SourceFollower({
+    section: () => session.fetchTarget()?.section ?? null,
+    failing: () => session.status(false).fetchError !== null,
+    registry,
+    notebookDir: options.notebookDir,
+    trigger: (force) => fetches.trigger(force),
+    onError: (error) => emit({ type: "fetch-failed", provider: session.fetchTarget()?.section.source ?? null, error: masking.mask(error instanceof Error ? error.message : String(error)) }),
+  });
   const notebook = new NotebookFile({ options, session, parse: () => parse, closed: () => life.closed, fetch: (force) => fetches.trigger(force) });
 
   // 5. open(): the parser loads (zod, smol-toml, the schemas) while the provider's worker
   //    starts (since step 2); then read, watch and fetch.
   const open = async () => {
-    parse = memoize(await loadNotebookParser(registry.providers));
+    parse = memoize(await loadNotebookParser(registry.providers, options.minRefreshIntervalMs));
     await notebook.open();
   };
 
@@ -73,6 +83,7 @@ export function createSecretManagerPlugin(input: SecretManagerPluginOptions): Se
   const close = async () => {
     fetches.stop();
     masking.stop();
+    await follower.stop();
     await notebook.close();
     await registry.close();
     patcher.restoreAll();
@@ -137,7 +148,7 @@ function pluginApi(parts: Parts): SecretManagerPlugin {
         throw new StrataSecretsError(ErrorCode.INVALID_ARGUMENT, "saveSecretManagerConfig: config must be an object or null");
       }
       const { z } = await loadConfigLibs();
-      const r = config === null ? { section: null } : sectionFromInput(z, registry.providers, config);
+      const r = config === null ? { section: null } : sectionFromInput(z, registry.providers, config, parts.options.minRefreshIntervalMs);
       if ("error" in r) throw new StrataSecretsError(ErrorCode.INVALID_ARGUMENT, r.error);
       const entries = r.section ? sectionEntries(r.section, registry.providers.get(r.section.provider)!.configSchema(z)) : null;
       const { text } = await notebook.saveTable("secret_manager", entries);
@@ -145,7 +156,7 @@ function pluginApi(parts: Parts): SecretManagerPlugin {
     },
     secretManagerConfig(): SecretManagerConfig | null {
       const s = session.section;
-      return s ? { provider: s.provider, ...s.settings } : null;
+      return s ? { provider: s.provider, ...s.settings, ...(s.refreshInterval !== undefined ? { refresh_interval: s.refreshInterval } : {}) } : null;
     },
     async describeProviders() {
       const { z } = await loadConfigLibs();

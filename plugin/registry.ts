@@ -109,7 +109,7 @@ export async function runProvider(
   registry: Registry,
   name: string,
   config: ProviderConfig,
-  ctx: { signal: AbortSignal; timeoutMs: number },
+  ctx: { signal: AbortSignal; timeoutMs: number; notebookDir?: string },
 ): Promise<FetchResult> {
   const provider = registry.providers.get(name);
   if (!provider) return failure(`Unknown secret provider: '${name}'`);
@@ -123,7 +123,7 @@ export async function runProvider(
   });
   try {
     const answer = Promise.resolve()
-      .then(() => provider.fetch(config, { signal: controller.signal, timeoutMs: ctx.timeoutMs, credentials: registry.credentials.get(name) ?? {} }))
+      .then(() => provider.fetch(config, { signal: controller.signal, timeoutMs: ctx.timeoutMs, credentials: registry.credentials.get(name) ?? {}, notebookDir: ctx.notebookDir ?? process.cwd() }))
       .then(
         (r) => checkResult(provider.name, r),
         (e: unknown) => failure(`Secret provider '${provider.name}' threw: ${e instanceof Error ? e.message : String(e)}`),

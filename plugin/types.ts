@@ -43,6 +43,8 @@ export interface FetchContext {
    * created (never read live: `process.env` is what the plugin patches).
    */
   credentials: Readonly<Record<string, string | undefined>>;
+  /** The notebook's directory (relative paths in `[secret_manager]` resolve against it). */
+  notebookDir: string;
 }
 
 /**
@@ -86,6 +88,13 @@ export interface SecretProvider {
   prepare?(ctx: Pick<FetchContext, "credentials">): void;
   /** Reads the secrets. Returns failures in `error`; throws only for programming errors. */
   fetch(config: ProviderConfig, ctx: FetchContext): Promise<FetchResult>;
+  /**
+   * Optional: watch the source of `config` (files kept by an agent or operator) and call
+   * `changed()` when it may have changed; the plugin then fetches again (one at a time) and
+   * applies the result between cells. Called when the section comes into force; the
+   * returned `close` when it leaves (another config, `plugin.close()`).
+   */
+  watch?(config: ProviderConfig, ctx: Pick<FetchContext, "credentials" | "notebookDir">, changed: () => void): { close(): Promise<void> };
   /** Releases what the provider holds (workers, sockets). Called by `plugin.close()`. */
   close?(): Promise<void>;
 }
@@ -165,6 +174,11 @@ export interface SecretManagerPluginOptions {
   watch?: boolean | WatchOptions;
   /** Deadline of one fetch, ms (default 20,000). @example 5_000 */
   fetchTimeoutMs?: number;
+  /**
+   * The shortest `refresh_interval` accepted in `[secret_manager]`, ms (default 30,000: a
+   * manager polled more often rate-limits a team). Lower it for tests and local fixtures.
+   */
+  minRefreshIntervalMs?: number;
   /** Manager values for these code-injecting names are applied anyway. @example ["NODE_OPTIONS"] */
   allowUnsafeNames?: readonly string[];
   /**

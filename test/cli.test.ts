@@ -178,7 +178,7 @@ describe("strata-secrets CLI", () => {
     const creds = Object.fromEntries(line.slice("export ".length).split(" ").map((kv) => kv.split("=") as [string, string]));
     expect(d.out()).toContain('project_id = "p-cli"');
     const provider = createInfisicalProvider();
-    const result = await provider.fetch({ project_id: "p-cli" }, { signal: new AbortController().signal, timeoutMs: WAIT, credentials: creds });
+    const result = await provider.fetch({ project_id: "p-cli" }, { signal: new AbortController().signal, timeoutMs: WAIT, credentials: creds, notebookDir: dir });
     await provider.close?.();
     expect(result).toMatchObject({ error: null, secrets: { FROM_FILE: "dev-server-file-value" } });
     d.child.kill("SIGINT");

@@ -34,7 +34,7 @@ id = "c2"
 anything = [1, 2]
 `);
     expect(p.errors).toEqual([]);
-    expect(p.secretManager).toEqual({ provider: "infisical", source: "infisical", settings: { project_id: "p1" } });
+    expect(p.secretManager).toEqual({ provider: "infisical", source: "infisical", settings: { project_id: "p1" }, refreshIntervalMs: null });
     expect([...p.env!]).toEqual([["LOG_LEVEL", "info"]]);
     expect(p.cells!.map((c) => [c.id, c.file, c.order, [...c.env]])).toEqual([
       ["c1", "c1.js", 1, [["A", "1"]]],
@@ -73,10 +73,11 @@ anything = [1, 2]
     const p = parseNotebook('\uFEFF[secret_manager]\nprovider = " infisical "\npath = "  "\n');
     expect(p).toMatchObject({ errors: [], secretManager: { provider: "infisical", settings: {} } });
     expect(parseNotebook('[secret_manager]\npath = ""\n').secretManager).toBeNull();
-    const a = { provider: "a", source: "a", settings: {} };
+    const a = { provider: "a", source: "a", settings: {}, refreshIntervalMs: null };
     expect(sectionKey(a)).toBe(sectionKey({ ...a }));
     expect(sectionKey(a)).not.toBe(sectionKey({ ...a, settings: { path: "/x" } }));
     expect(sectionKey({ ...a, settings: { x: "1", y: "2" } })).toBe(sectionKey({ ...a, settings: { y: "2", x: "1" } }));
+    expect(sectionKey(a)).not.toBe(sectionKey({ ...a, refreshIntervalMs: 60_000 }));
   });
 
   it("line breaks and control characters in [secret_manager] values are refused, never echoed", () => {

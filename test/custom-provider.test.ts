@@ -68,7 +68,7 @@ describe("a custom provider (protocol v2)", () => {
 
     // The form of the Runtime panel comes from its schema.
     const described = (await p.describeProviders()).find((d) => d.name === "memo");
-    expect(described).toEqual({ name: "memo", badge: "MEMO", fields: [{ key: "bucket", title: "Bucket", type: "string" }, { key: "hang", title: "hang", type: "boolean" }] });
+    expect(described).toEqual({ name: "memo", badge: "MEMO", fields: [{ key: "bucket", title: "Bucket", type: "string" }, { key: "hang", title: "hang", type: "boolean" }, expect.objectContaining({ key: "refresh_interval", type: "string" })] });
 
     // Its own config keys are validated by its schema; a typo names the expected keys.
     await expect(p.saveSecretManagerConfig({ provider: "memo", bucket: 3 as unknown as string })).rejects.toThrow("saveSecretManagerConfig.bucket: must be a string");
@@ -94,7 +94,7 @@ describe("a custom provider (protocol v2)", () => {
     await writeNotebook(dir, '[secret_manager]\nprovider = "memo"\nbuckit = "b1"\n');
     const p = makePlugin({ providers: { memo: provider } });
     await p.open();
-    expect(p.status().configError).toBe("[secret_manager].bucket: is missing; [secret_manager]: unknown key 'buckit' (expected one of provider, bucket, hang)");
+    expect(p.status().configError).toBe("[secret_manager].bucket: is missing; [secret_manager]: unknown key 'buckit' (expected one of provider, bucket, hang, refresh_interval)");
     expect(seen).toHaveLength(0);
   });
 

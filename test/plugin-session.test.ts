@@ -103,9 +103,9 @@ describe("session env model", () => {
   });
 
   test.for([
-    ['provider = "onepassword"', "Unknown secret provider: 'onepassword' (known: infisical, vault, aws, doppler)"],
+    ['provider = "onepassword"', "Unknown secret provider: 'onepassword' (known: infisical, vault, aws, doppler, files)"],
     ['project_id = "x"', '[secret_manager].provider is missing: set provider = "infisical".'],
-    ['provider = "infisical"\nprojet_id = "x"', "[secret_manager]: unknown key 'projet_id' (expected one of provider, project_id, environment, path, base_url)"],
+    ['provider = "infisical"\nprojet_id = "x"', "[secret_manager]: unknown key 'projet_id' (expected one of provider, project_id, environment, path, base_url, refresh_interval)"],
   ])("config %s is a config error, no request is made", async ([line, message], { server, dir, makePlugin }) => {
     await writeNotebook(dir, `[secret_manager]\n${line}\n`);
     const p = makePlugin();
@@ -183,7 +183,7 @@ describe("session env model", () => {
     await p.saveSecretManagerConfig({ provider: "", path: " " });
     expect(await readFile(join(dir, "notebook.toml"), "utf8")).toBe('[env]\nA = "1"\n\n');
     expect(p.status()).toMatchObject({ configured: false, error: null });
-    await expect(p.saveSecretManagerConfig({ provider: "nope" })).rejects.toMatchObject({ code: "INVALID_ARGUMENT", message: "Unknown secret provider: 'nope' (known: infisical, vault, aws, doppler)" });
+    await expect(p.saveSecretManagerConfig({ provider: "nope" })).rejects.toMatchObject({ code: "INVALID_ARGUMENT", message: "Unknown secret provider: 'nope' (known: infisical, vault, aws, doppler, files)" });
   });
 
   test("patches and restores across many cells; a cell overlay never leaks into the next cell", async ({ dir, makePlugin }) => {

@@ -65,7 +65,7 @@ describe("switching managers", () => {
       const p = makePlugin({ credentials: { ...identityCredentials(server), ...m.credentials }, env });
       await p.open();
       const described = await p.describeProviders();
-      expect(described.map((d) => d.name)).toEqual(["infisical", "vault", "aws", "doppler"]);
+      expect(described.map((d) => d.name)).toEqual(["infisical", "vault", "aws", "doppler", "files"]);
       const fields = described.find((d) => d.name === name)!.fields.map((f) => f.key);
       for (const key of Object.keys(m.config).filter((k) => k !== "provider")) expect(fields).toContain(key);
       await p.saveSecretManagerConfig(m.config);

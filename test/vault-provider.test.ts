@@ -235,7 +235,7 @@ describe("the manager fixtures (also `strata-secrets dev-server --provider`) sur
         expect(statuses.filter((s) => s >= 500)).toEqual([]);
       }
       const provider = createVaultProvider();
-      const r = await provider.fetch({ path: "apps/notebook" }, { signal: new AbortController().signal, timeoutMs: 10_000, credentials: approle(vault) });
+      const r = await provider.fetch({ path: "apps/notebook" }, { signal: new AbortController().signal, timeoutMs: 10_000, credentials: approle(vault), notebookDir: "." });
       expect(r.error).toBeNull();
       const d = await fetch(`${doppler.url}/v3/configs/config/secrets/download?format=json`, { headers: { authorization: "Bearer dp.st.fuzz" } });
       expect(await d.json()).toMatchObject({ A: "1" });

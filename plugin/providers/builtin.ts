@@ -3,6 +3,7 @@
 import type { SecretProvider } from "../types.js";
 import { createAwsProvider } from "./aws.js";
 import { createDopplerProvider } from "./doppler.js";
+import { createFilesProvider } from "./files.js";
 import { createInfisicalProvider } from "./infisical.js";
 import { createVaultProvider } from "./vault.js";
 
@@ -13,5 +14,6 @@ export function builtinProviders(): Map<string, SecretProvider> {
     ["vault", createVaultProvider()],
     ["aws", createAwsProvider()],
     ["doppler", createDopplerProvider()],
+    ["files", createFilesProvider()],
   ]);
 }
