@@ -133,15 +133,16 @@ export function createKernel(options: KernelOptions) {
     cells: async () => (await loadCells(options.notebookDir)).cells,
     runCell,
     /**
-     * Runs every cell in order; stops at the first failure unless `keepGoing`. Output
+     * Runs every cell in order (or those `only` keeps); stops at the first failure unless `keepGoing`. Output
      * stays intercepted (and masked) after the run, for timers a cell left behind,
      * until `close()`.
      */
-    async runAll(opts: { keepGoing?: boolean; onCell?: (cell: CellSource) => void; onWarning?: (warning: string) => void } = {}): Promise<CellResult[]> {
+    async runAll(opts: { keepGoing?: boolean; onCell?: (cell: CellSource) => void; onWarning?: (warning: string) => void; only?: (cell: CellSource) => boolean } = {}): Promise<CellResult[]> {
       const results: CellResult[] = [];
       const { cells, warnings } = await loadCells(options.notebookDir);
       for (const w of warnings) opts.onWarning?.(w);
       for (const cell of cells) {
+        if (opts.only && !opts.only(cell)) continue;
         opts.onCell?.(cell);
         const r = await runCell(cell);
         results.push(r);

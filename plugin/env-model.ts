@@ -10,6 +10,12 @@ export interface EnvEntry {
   hidden: boolean;
   stale: boolean;
   refused?: string;
+  /**
+   * Provenance of the applied value, for telling which cells ran with an older one: the
+   * manager's own version id where it has one ("infisical@7"), else a session-local counter
+   * that changes whenever the value changes ("s12"). Never a value or a hash of one.
+   */
+  version?: string;
 }
 
 /** The manager's side of the env: the last good fetch of the config in force. */
@@ -20,6 +26,8 @@ export interface FetchedValues {
   refused: ReadonlyMap<string, string>;
   /** The last fetch failed: these values are the last good ones. */
   stale: boolean;
+  /** The manager's version id per key, where it has one. */
+  versions?: ReadonlyMap<string, string>;
 }
 
 /** Everything the env is computed from (DESIGN §6 layers). */
@@ -52,6 +60,7 @@ export class EnvModel {
   version = 0;
   #desired = new Map<string, string>();
   #pending = new Set<string>();
+  #counter = 0;
   readonly #secrets = new SecretSet();
   readonly #patterns: readonly RegExp[];
   readonly #allowUnsafe: ReadonlySet<string>;
@@ -86,10 +95,16 @@ export class EnvModel {
     const keys = new Set<string>([...inputs.manual.keys(), ...inputs.disk.keys(), ...(inputs.fetched?.secrets.keys() ?? []), ...(inputs.fetched?.refused.keys() ?? [])]);
     const entries = new Map<string, EnvEntry>();
     const desired = new Map<string, string>();
+    const before = this.entries;
     for (const key of [...keys].sort()) {
       const entry = this.#resolve(key, inputs);
+      if (entry.value !== undefined) {
+        desired.set(key, entry.value);
+        const managed = entry.source === "manual" ? undefined : inputs.fetched?.versions?.get(key);
+        const prev = before.get(key);
+        entry.version = managed !== undefined ? `${entry.source}@${managed}` : prev?.version !== undefined && prev.value === entry.value && prev.source === entry.source ? prev.version : `s${++this.#counter}`;
+      }
       entries.set(key, entry);
-      if (entry.value !== undefined) desired.set(key, entry.value);
     }
     let changed = false;
     const mark = (key: string) => {

@@ -7,6 +7,7 @@ export { createDopplerProvider, DOPPLER_CREDENTIALS, type DopplerProviderOptions
 export { createFilesProvider, type FilesProviderOptions } from "./providers/files.js";
 export { isSensitiveName, MASKED, SENSITIVE_SUBSTRINGS } from "../redaction/sensitive.js";
 export type {
+  CellRead,
   CellRef,
   ConfigValue,
   EnvRow,
@@ -23,5 +24,6 @@ export type {
   SecretManagerPlugin,
   SecretManagerPluginOptions,
   SecretProvider,
+  StaleCell,
   WatchOptions,
 } from "./types.js";

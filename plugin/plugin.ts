@@ -11,6 +11,7 @@ import { NotebookFile } from "./notebook-file.js";
 import { resolveOptions } from "./options.js";
 import { createRegistry, prepareProvider, type Registry } from "./registry.js";
 import { planEnvSave } from "./save-env.js";
+import { CellReads } from "./cell-reads.js";
 import { SourceFollower } from "./follow.js";
 import { Session } from "./session.js";
 import type { SingleFlight } from "./single-flight.js";
@@ -50,7 +51,12 @@ export function createSecretManagerPlugin(input: SecretManagerPluginOptions): Se
     emit,
     onEnvChange: () => patcher.changed(),
     onSecretsChange: () => masking.prepare(),
+    onRecompute: () => {
+      const stale = reads.changed(session.model.entries);
+      if (stale) emit({ type: "cells-stale", cells: stale });
+    },
   });
+  const reads = new CellReads();
   const patcher = new EnvPatcher(options.env, {
     takeChanges: () => session.model.takeChanges(),
     reassert: options.reassertAfterCell,
@@ -90,7 +96,7 @@ export function createSecretManagerPlugin(input: SecretManagerPluginOptions): Se
     for (const [name, value] of scrubbed) options.env[name] = value;
   };
 
-  return pluginApi({ options, life, registry, session, patcher, masking, fetches, notebook, emit, open, close });
+  return pluginApi({ options, life, registry, session, patcher, masking, fetches, notebook, emit, open, close, reads });
 }
 
 interface Parts {
@@ -105,6 +111,7 @@ interface Parts {
   emit: (event: PluginEvent) => void;
   open: () => Promise<void>;
   close: () => Promise<void>;
+  reads: CellReads;
 }
 
 /** The public methods, each a short delegation to the part that owns it. */
@@ -116,10 +123,12 @@ function pluginApi(parts: Parts): SecretManagerPlugin {
     beforeCellRun(cell) {
       life.assertOpen();
       patcher.beginCell(session.cellEnv(cell.id));
+      parts.reads.begin(session.model.entries, cell.id);
     },
-    afterCellRun() {
+    afterCellRun(cell) {
       life.assertOpen();
       patcher.endCell();
+      parts.reads.end(cell?.id, patcher.lastAccess);
     },
     async refresh() {
       await life.opened();
@@ -163,6 +172,8 @@ function pluginApi(parts: Parts): SecretManagerPlugin {
       return describeProviders(z, registry.providers);
     },
     maskOutput: (text) => masking.mask(text),
+    cellReads: (id) => parts.reads.read(id, session.model.entries),
+    staleCells: () => parts.reads.stale(session.model.entries),
     createOutputMasker: () => masking.stream(),
     close: () => life.close(parts.close),
     [Symbol.asyncDispose]: () => plugin.close(),

@@ -37,6 +37,8 @@ export interface SessionDeps {
   onEnvChange: () => void;
   /** Called after the set of values to mask changed (the masker is rebuilt off the print path). */
   onSecretsChange: () => void;
+  /** Called after every recompute (a fetch, a reload, a save): stale cells are checked then. */
+  onRecompute?: () => void;
 }
 
 const NONE = new Map<string, string>();
@@ -194,10 +196,11 @@ export class Session {
     const inputs: EnvInputs = {
       manual: this.#manual,
       disk: this.#notebook.env,
-      fetched: f ? { provider: f.provider, secrets: f.secrets, refused: f.refused, stale: f.stale } : null,
+      fetched: f ? { provider: f.provider, secrets: f.secrets, refused: f.refused, stale: f.stale, versions: f.versions } : null,
     };
     const secrets = this.model.secretsVersion;
     if (this.model.recompute(inputs)) this.#deps.onEnvChange();
     if (this.model.secretsVersion !== secrets) this.#deps.onSecretsChange();
+    this.#deps.onRecompute?.();
   }
 }

@@ -135,6 +135,23 @@ export interface PluginStatus {
   notice: string | null;
 }
 
+/** A managed key a cell read, and where the value it saw came from. Never a value. */
+export interface CellRead {
+  key: string;
+  /** "manual" or the provider name. */
+  source: string;
+  /** The manager's version id ("infisical@7") or a session-local counter ("s12"). */
+  version: string;
+  /** The value in force now is still the one the cell saw. */
+  current: boolean;
+}
+
+/** A cell that ran with values that are no longer current, and which keys changed. */
+export interface StaleCell {
+  id: string;
+  keys: string[];
+}
+
 /** Events: names and messages only, never a value. */
 export type PluginEvent =
   | { type: "config-reloaded"; secretManagerChanged: boolean; envChanged: boolean }
@@ -142,7 +159,8 @@ export type PluginEvent =
   | { type: "fetch-started"; provider: string }
   | { type: "secrets-fetched"; provider: string; fetchedAt: string; added: string[]; removed: string[]; changed: string[] }
   | { type: "fetch-failed"; provider: string | null; error: string }
-  | { type: "env-saved"; written: boolean };
+  | { type: "env-saved"; written: boolean }
+  | { type: "cells-stale"; cells: StaleCell[] };
 
 export interface WatchOptions {
   /** chokidar polling (network drives, containers). @example { usePolling: true, interval: 100 } */
@@ -246,6 +264,16 @@ export interface SecretManagerPlugin extends AsyncDisposable {
   saveSecretManagerConfig(config: SecretManagerConfig | null): Promise<void>;
   /** `text` with every known secret value masked as `***`. @example plugin.maskOutput(log) */
   maskOutput(text: string): string;
+  /**
+   * The managed keys a cell read when it last ran (a get on the name; reading the whole
+   * environment — `Object.keys`, a spread, a child process with the default env — counts as
+   * reading every managed key), with the source and version of each value. Null when it read
+   * none or reads are not tracked (an `env` other than `process.env`).
+   * @example plugin.cellReads("cell-2") // [{ key: "API_KEY", source: "infisical", version: "infisical@3", current: false }]
+   */
+  cellReads(id: string): CellRead[] | null;
+  /** Cells that ran with a value that has since changed (rotated, removed, another source), in run order. */
+  staleCells(): StaleCell[];
   /**
    * A streaming masker: `write(chunk)` returns text safe to emit now, `flush()` the rest.
    * @example const m = plugin.createOutputMasker(); out(m.write(chunk)); out(m.flush());

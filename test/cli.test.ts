@@ -4,7 +4,7 @@ import { createSecretManagerPlugin } from "../plugin/index.js";
 import { createInfisicalProvider } from "../plugin/providers/infisical.js";
 import { test, WAIT } from "./cli-fixtures.js";
 import { describe, expect } from "./fixtures.js";
-import { canariesIn, PROJECT, waitFor, writeNotebook } from "./helpers.js";
+import { CANARY, canariesIn, PROJECT, waitFor, writeNotebook } from "./helpers.js";
 
 describe("strata-secrets CLI", () => {
   test("run: runs every cell, prints badges and status, saves masked console files", async ({ dir, run, demoNotebook }) => {
@@ -142,6 +142,24 @@ describe("strata-secrets CLI", () => {
     expect(await w.exit).toBe(0);
     expect(w.out()).toContain("closed");
     expect(canariesIn(w.out() + w.err())).toEqual([]);
+  });
+
+  test("watch --run --rerun-stale re-runs exactly the cells that read the rotated key, in notebook order", async ({ server, dir, start, demoNotebook }) => {
+    await demoNotebook();
+    const w = start(["watch", dir, "--run", "--rerun-stale"]);
+    await waitFor(() => w.out().includes("ran 3 cell(s): ok"), WAIT, "first run");
+    server.store.setSecret(PROJECT, "dev", "/", "OPENAI_API_KEY", CANARY.rotated);
+    // A saved [secret_manager] change makes the kernel fetch again (same path: only the rotation differs).
+    await writeFile(join(dir, "notebook.toml"), (await readFile(join(dir, "notebook.toml"), "utf8")).replace('path = "/"', `path = "/"\nbase_url = "${server.url}"`));
+    await waitFor(() => w.out().includes("ran 2 stale cell(s) (hello, oops): ok"), WAIT, "the stale cells re-run");
+    expect(w.out()).toMatch(/stale: hello ran with an older OPENAI_API_KEY; oops ran with an older OPENAI_API_KEY/);
+    w.child.kill("SIGTERM");
+    expect(await w.exit).toBe(0);
+    expect(w.out().match(/^ran \d+ /gm)).toHaveLength(2); // the first run and the stale re-run, nothing else
+    expect(canariesIn(w.out() + w.err())).toEqual([]);
+    const usage = start(["watch", dir, "--rerun-stale"]);
+    expect(await usage.exit).toBe(2);
+    expect(usage.err()).toContain("--rerun-stale needs --run");
   });
 
   test("watch --run re-runs the cells after a change", async ({ server, dir, start, demoNotebook }) => {

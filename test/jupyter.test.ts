@@ -214,6 +214,24 @@ describe.runIf(available)("tslab Jupyter kernel with strata-secrets, driven by j
     }
   });
 
+  it("after a rotation, strataSecrets.staleCells() names the cell that read the key; the notice goes to the kernel's log, not a cell", async () => {
+    await synced(kernel);
+    const reader = await kernel.cell(fingerprint("OPENAI_API_KEY"));
+    expect(reader.stdout).toBe(`fp=${sha(CANARY.openai)}\n`);
+    server.store.setSecret(PROJECT, "dev", "/", "OPENAI_API_KEY", CANARY.rotated);
+    try {
+      const refreshed = await kernel.cell(REFRESH);
+      expect(refreshed.stdout).toBe("null\n");
+      const stale = await kernel.cell('console.log(JSON.stringify((globalThis as any).strataSecrets.staleCells().filter((c: any) => c.keys.includes("OPENAI_API_KEY")).length > 0), JSON.stringify((globalThis as any).strataSecrets.status().staleCells > 0))');
+      expect(stale.stdout).toBe("true true\n");
+      await waitFor(() => kernel.stderr().includes("strata-secrets: cells ran with values that have since changed:"), 10_000, "the notice in the kernel's log");
+      expect(JSON.stringify(kernel.transcript)).not.toContain("have since changed");
+    } finally {
+      server.store.setSecret(PROJECT, "dev", "/", "OPENAI_API_KEY", CANARY.openai);
+      await kernel.cell(REFRESH);
+    }
+  });
+
   it("the manager going down keeps the kernel running with the last good values", async () => {
     await synced(kernel);
     server.faults.hang = true;

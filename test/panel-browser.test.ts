@@ -121,4 +121,25 @@ describe.runIf(available)("Runtime panel in headless Chromium", () => {
     expect(canariesIn(bodies.join("\n"), ["typed-in-browser-123"])).toEqual([]);
     await page.close();
   });
+
+  it("marks the cells that ran with a rotated key and re-runs just those", async () => {
+    await plugin.saveSecretManagerConfig({ provider: "infisical", project_id: PROJECT, path: "/app" });
+    const page = await browser.newPage();
+    await page.goto(panel.url);
+    await page.waitForSelector('tr[data-key="APP_SECRET"]');
+    await page.click("#run");
+    await page.waitForSelector("#cells pre");
+    expect(await page.locator("#stale").isHidden()).toBe(true);
+    server.store.setSecret(PROJECT, "dev", "/app", "APP_SECRET", "rotated-app-secret-77");
+    await page.click("#refresh");
+    await page.waitForSelector("#stale li.stale-cell");
+    expect(await page.locator("#stale-list").textContent()).toBe("show ran with an older APP_SECRET");
+    await page.click("#rerun-stale");
+    await page.waitForSelector("#stale", { state: "hidden" });
+    expect(await page.locator("#cells h3").allTextContents()).toEqual(["show"]);
+    expect(plugin.staleCells()).toEqual([]);
+    const dom = await page.evaluate<string>("document.documentElement.outerHTML + document.body.innerText");
+    expect(canariesIn(dom, ["rotated-app-secret-77"])).toEqual([]);
+    await page.close();
+  });
 });

@@ -13,6 +13,8 @@ export function describeEvent(e: PluginEvent): string | null {
       return `fetch failed: ${e.error}`;
     case "config-invalid":
       return `config error: ${e.error}`;
+    case "cells-stale":
+      return `stale: ${e.cells.map((c) => `${c.id} ran with an older ${c.keys.join(", ")}`).join("; ")}`;
     default:
       return null;
   }

@@ -5,7 +5,7 @@ export const HELP: Record<string, string> = {
 
 Usage:
   strata-secrets run <dir> [--json] [--keep-going] [--timeout <ms>]
-  strata-secrets watch <dir> [--run]
+  strata-secrets watch <dir> [--run [--rerun-stale]]
   strata-secrets serve <dir> [--port <n>]
   strata-secrets dev-server [--provider infisical|vault|aws|doppler] [--port <n>] [--secrets <file>]
   strata-secrets jupyter install|uninstall [--name <name>] [--js] [--prefix <dir>]
@@ -36,7 +36,9 @@ fetch (key names only) and error. Ctrl-C closes and exits.
 
 Options:
   --run           run the cells once at start and again after each change that succeeded
-                  (their output is saved to <dir>/.strata/console/ as with run)`,
+                  (their output is saved to <dir>/.strata/console/ as with run)
+  --rerun-stale   with --run: after a change, re-run only the cells that ran with a value
+                  that has since changed (rotated, removed, another source), in notebook order`,
   serve: `strata-secrets serve <dir> — open the notebook and serve the Runtime panel (env rows with
 source badges, the secret-manager form, Refresh, Run all) on 127.0.0.1. Prints the URL with
 its access token; keep it private. Ctrl-C closes and exits.

@@ -38,6 +38,11 @@ export function inTslabKernel(argv: readonly string[] = process.argv): boolean {
   return basename(script) === "tslab" && basename(dirname(script)) === "bin";
 }
 
+/** "cells ran with values that have since changed: jupyter-3 (API_KEY), jupyter-5 (DB_URL)" */
+function staleNotice(cells: readonly { id: string; keys: readonly string[] }[]): string {
+  return `cells ran with values that have since changed: ${cells.map((c) => `${c.id} (${c.keys.join(", ")})`).join(", ")}; re-run them for the new values`;
+}
+
 function start(): void {
   const notebookDir = process.env["STRATA_NOTEBOOK_DIR"] || process.cwd();
   const timeout = Number(process.env["STRATA_FETCH_TIMEOUT_MS"]);
@@ -47,6 +52,8 @@ function start(): void {
     ...(timeout > 0 ? { fetchTimeoutMs: timeout } : {}),
     onEvent: (e) => {
       if (e.type === "fetch-failed" || e.type === "config-invalid") process.stderr.write(`strata-secrets: ${e.error}\n`);
+      // To the kernel's own log (fd 2, which Jupyter keeps out of cells), not a cell's output.
+      if (e.type === "cells-stale") (process as unknown as { _rawDebug(s: string): void })._rawDebug(`strata-secrets: ${staleNotice(e.cells)}`);
     },
   });
   const ready = plugin.open();
@@ -54,7 +61,17 @@ function start(): void {
 
   // For cells: status, rows and refresh (no values), since Jupyter has no Runtime panel.
   Object.defineProperty(globalThis, "strataSecrets", {
-    value: Object.freeze({ status: () => plugin.status(), rows: () => plugin.rows(), refresh: () => plugin.refresh() }),
+    value: Object.freeze({
+      status: () => {
+        const stale = plugin.staleCells();
+        return { ...plugin.status(), staleCells: stale.length, ...(stale.length > 0 ? { staleNotice: staleNotice(stale) } : {}) };
+      },
+      rows: () => plugin.rows(),
+      refresh: () => plugin.refresh(),
+      /** Cells (by execution count: jupyter-N) that ran with a value that has since changed. */
+      staleCells: () => plugin.staleCells(),
+      cellReads: (id: string) => plugin.cellReads(id),
+    }),
     enumerable: false,
   });
 

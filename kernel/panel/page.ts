@@ -72,6 +72,10 @@ export const PAGE = `<!doctype html>
 <section aria-labelledby="run-title">
   <h2 id="run-title">Cells</h2>
   <button type="button" id="run">Run all</button>
+  <div id="stale" aria-live="polite" hidden>
+    <ul id="stale-list"></ul>
+    <button type="button" id="rerun-stale">Re-run stale cells</button>
+  </div>
   <div id="cells" aria-live="polite"></div>
 </section>
 <script src="/app.js"></script>

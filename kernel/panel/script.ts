@@ -67,6 +67,13 @@ function render() {
   dirty = false;
   shown = state.revision;
   $("banner").style.display = "none";
+  renderStale(state.stale || []);
+}
+
+/** Cells that ran with a value that has since changed: "cell-2 ran with an older API_KEY". */
+function renderStale(stale) {
+  $("stale").hidden = stale.length === 0;
+  $("stale-list").replaceChildren(...stale.map((c) => el("li", { className: "stale-cell", textContent: c.id + " ran with an older " + c.keys.join(", ") })));
 }
 
 function show(next) {
@@ -153,10 +160,11 @@ async function saveSecretManager(disconnect) {
   try { show(await api("PUT", "/api/secret-manager", body)); } catch (e) { $("sm-status").textContent = e.message; $("sm-status").className = "error"; }
 }
 
-async function runAll() {
+async function runAll(onlyStale) {
   $("cells").textContent = "Running…";
   try {
-    const { cells } = await api("POST", "/api/run");
+    const { cells, state: next } = await api("POST", onlyStale ? "/api/run-stale" : "/api/run");
+    if (next) show(next);
     if (cells.length === 0) { $("cells").textContent = "This notebook has no cells."; return; }
     $("cells").replaceChildren(...cells.map((c) => el("div", {},
       el("h3", { textContent: c.id + (c.ok ? "" : " — failed"), className: c.ok ? "" : "error" }),
@@ -169,7 +177,8 @@ $("save-env").addEventListener("click", saveEnv);
 $("save-sm").addEventListener("click", () => saveSecretManager(false));
 $("disconnect").addEventListener("click", () => saveSecretManager(true));
 $("refresh").addEventListener("click", async () => { $("sm-status").textContent = "Fetching…"; show(await api("POST", "/api/secret-manager/refresh")); });
-$("run").addEventListener("click", runAll);
+$("run").addEventListener("click", () => runAll(false));
+$("rerun-stale").addEventListener("click", () => runAll(true));
 $("reload").addEventListener("click", render);
 // Another provider's keys mean other things (Vault's path is not Infisical's): start empty.
 $("provider").addEventListener("change", () => fillFields({}));

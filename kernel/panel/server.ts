@@ -45,6 +45,7 @@ export async function startPanel(options: PanelOptions): Promise<Panel> {
   const state = () => {
     const status = plugin.status();
     return {
+      stale: plugin.staleCells(),
       env: plugin.maskedEnv(),
       rows: plugin.rows(),
       revision: plugin.envRevision(),
@@ -131,11 +132,14 @@ export async function startPanel(options: PanelOptions): Promise<Panel> {
       case "POST /api/secret-manager/refresh":
         await plugin.refresh();
         return json(res, 200, state());
-      case "POST /api/run": {
-        const run = running.then(() => kernel.runAll({ keepGoing: true }));
+      case "POST /api/run":
+      case "POST /api/run-stale": {
+        // Re-run stale cells: only those that ran with a value that has since changed, in notebook order.
+        const stale = key === "POST /api/run-stale" ? new Set(plugin.staleCells().map((c) => c.id)) : null;
+        const run = running.then(() => kernel.runAll({ keepGoing: true, ...(stale ? { only: (cell: { id: string }) => stale.has(cell.id) } : {}) }));
         running = run.catch(() => undefined);
         const results = await run;
-        return json(res, 200, { cells: results.map((r) => ({ id: r.id, ok: r.ok, stdout: r.stdout, stderr: r.stderr, ...(r.error !== undefined ? { error: r.error } : {}) })) });
+        return json(res, 200, { cells: results.map((r) => ({ id: r.id, ok: r.ok, stdout: r.stdout, stderr: r.stderr, ...(r.error !== undefined ? { error: r.error } : {}) })), state: state() });
       }
       case "GET /api/events": {
         res.writeHead(200, { ...SECURITY_HEADERS, "content-type": "text/event-stream", connection: "keep-alive" });

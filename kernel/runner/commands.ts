@@ -72,10 +72,10 @@ export async function watchKernel(request: Extract<KernelRequest, { command: "wa
   let kernel: Kernel | null = null;
   let running = Promise.resolve();
   const warned = new Set<string>();
-  const rerun = () => {
+  const rerun = (only?: ReadonlySet<string>) => {
     running = running.then(async () => {
-      const results = await kernel!.runAll({ onWarning: (w) => void (warned.has(w) ? null : (warned.add(w), warn(w))) });
-      out(`ran ${results.length} cell(s): ${results.every((r) => r.ok) ? "ok" : "a cell failed"}`);
+      const results = await kernel!.runAll({ onWarning: (w) => void (warned.has(w) ? null : (warned.add(w), warn(w))), ...(only ? { only: (c: { id: string }) => only.has(c.id) } : {}) });
+      out(`ran ${results.length} ${only ? "stale " : ""}cell(s)${only ? ` (${results.map((r) => r.id).join(", ")})` : ""}: ${results.every((r) => r.ok) ? "ok" : "a cell failed"}`);
     });
   };
   const parts = open(request, ctx, {
@@ -83,7 +83,11 @@ export async function watchKernel(request: Extract<KernelRequest, { command: "wa
     onEvent: (e) => {
       const line = describeEvent(e);
       if (line) out(stamped(line));
-      if (request.rerun && kernel && (e.type === "secrets-fetched" || (e.type === "config-reloaded" && !e.secretManagerChanged))) rerun();
+      if (!request.rerun || !kernel) return;
+      // --rerun-stale: only the cells that ran with a value that has since changed, in notebook order.
+      if (request.rerunStale) {
+        if (e.type === "cells-stale" && e.cells.length > 0) rerun(new Set(e.cells.map((c) => c.id)));
+      } else if (e.type === "secrets-fetched" || (e.type === "config-reloaded" && !e.secretManagerChanged)) rerun();
     },
   });
   await parts.plugin.open();

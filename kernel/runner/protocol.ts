@@ -4,7 +4,7 @@
 /** What the kernel process is asked to run. */
 export type KernelRequest =
   | { command: "run"; dir: string; json: boolean; keepGoing: boolean; timeoutMs: number; credentials: Record<string, string>; color: boolean }
-  | { command: "watch"; dir: string; rerun: boolean; credentials: Record<string, string>; color: boolean }
+  | { command: "watch"; dir: string; rerun: boolean; rerunStale: boolean; credentials: Record<string, string>; color: boolean }
   | { command: "serve"; dir: string; port: number | undefined; credentials: Record<string, string>; color: boolean };
 
 /** Supervisor -> runner. */

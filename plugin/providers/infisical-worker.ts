@@ -19,7 +19,7 @@ export type WorkerRequest =
 
 export type WorkerReply =
   | { id: number; ok: true; exp: number | null }
-  | { id: number; ok: true; secrets: [string, string][] }
+  | { id: number; ok: true; secrets: [string, string][]; versions: [string, string][] }
   | { id: number; ok: false; name: string; message: string };
 
 /** `exp` claim of a JWT in ms, or null when the token is not a JWT (service tokens). */
@@ -37,27 +37,32 @@ function jwtExpiry(token: string | null): number | null {
 interface RawSecret {
   secretKey?: unknown;
   secretValue?: unknown;
+  version?: unknown;
 }
 
 /** Own secrets first, then imported ones whose key is not taken yet (as the SDK merges them). */
-function flatten(res: unknown): [string, string][] {
+function flatten(res: unknown): { secrets: [string, string][]; versions: [string, string][] } {
   const body = res as { secrets?: unknown; imports?: unknown } | null;
   if (!body || typeof body !== "object" || !Array.isArray(body.secrets)) {
     throw new Error("the server's answer was not a secrets list");
   }
   const out = new Map<string, string>();
+  const versions: [string, string][] = [];
   const take = (list: unknown) => {
     if (!Array.isArray(list)) return;
     for (const s of list as RawSecret[]) {
       if (!s || typeof s.secretKey !== "string" || typeof s.secretValue !== "string") {
         throw new Error("the server's answer holds an entry without secretKey/secretValue");
       }
-      if (!out.has(s.secretKey)) out.set(s.secretKey, s.secretValue);
+      if (out.has(s.secretKey)) continue;
+      out.set(s.secretKey, s.secretValue);
+      // Infisical's own version of the secret (a rotation bumps it): provenance, never a value.
+      if (typeof s.version === "number" || typeof s.version === "string") versions.push([s.secretKey, String(s.version)]);
     }
   };
   take(body.secrets);
   if (Array.isArray(body.imports)) for (const imp of body.imports as { secrets?: unknown }[]) take(imp?.secrets);
-  return [...out];
+  return { secrets: [...out], versions };
 }
 
 const start = workerData as WorkerStart;
@@ -120,7 +125,7 @@ async function handle(req: WorkerRequest): Promise<WorkerReply> {
       includeImports: true,
       recursive: false,
     });
-    return { id: req.id, ok: true, secrets: flatten(res) };
+    return { id: req.id, ok: true, ...flatten(res) };
   } catch (error) {
     const e = error as { name?: unknown; message?: unknown } | null;
     return { id: req.id, ok: false, name: String(e?.name ?? "Error"), message: String(e?.message ?? error) };

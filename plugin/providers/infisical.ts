@@ -75,7 +75,7 @@ export function createInfisicalProvider(options: InfisicalProviderOptions = {}):
     }
   }
 
-  async function fetchSecrets(config: InfisicalConfig, ctx: FetchContext): Promise<Record<string, string>> {
+  async function fetchSecrets(config: InfisicalConfig, ctx: FetchContext): Promise<{ secrets: Record<string, string>; versions: Record<string, string> }> {
     const { signal } = ctx;
     const { projectId, environment, secretPath, host, auth } = resolveTarget(config, ctx.credentials);
     const t = threadFor(host, auth);
@@ -89,7 +89,7 @@ export function createInfisicalProvider(options: InfisicalProviderOptions = {}):
       try {
         const reply = await call(t, { op: "list", projectId, environment, secretPath }, signal);
         signal.throwIfAborted();
-        return Object.fromEntries("secrets" in reply ? reply.secrets : []);
+        return "secrets" in reply ? { secrets: Object.fromEntries(reply.secrets), versions: Object.fromEntries(reply.versions) } : { secrets: {}, versions: {} };
       } catch (error) {
         signal.throwIfAborted();
         const message = (error as Error).message;
@@ -131,7 +131,8 @@ export function createInfisicalProvider(options: InfisicalProviderOptions = {}):
       });
       stopped.catch(() => undefined);
       try {
-        return done(await Promise.race([fetchSecrets(config as InfisicalConfig, ctx), stopped]), null);
+        const { secrets, versions } = await Promise.race([fetchSecrets(config as InfisicalConfig, ctx), stopped]);
+        return { ...done(secrets, null), versions };
       } catch (error) {
         if (!signal.aborted) return done({}, redactCredentials((error as Error).message, ctx.credentials));
         // A call in flight cannot be cancelled any other way than by terminating the worker.
