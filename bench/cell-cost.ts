@@ -52,6 +52,7 @@ export async function benchCellCost(): Promise<Row[]> {
   for (let r = 0; r < 5; r++) assign.push(nsPerCall(() => Object.assign(process.env, all), 50) / 1000);
   const viaDotenv: number[] = [];
   for (let r = 0; r < 5; r++) viaDotenv.push(nsPerCall(() => dotenv.config({ path: envFile, override: true, quiet: true }), 50) / 1000);
+  if (process.env["BENCH_KEY_999"] !== values.get("BENCH_KEY_999")) throw new Error("bench: the peers did not set the environment");
   for (const k of values.keys()) delete process.env[k];
   const plugin = createSecretManagerPlugin({ notebookDir: nb.dir, watch: false, env: process.env, providers: { memory: memoryProvider(values) } });
   try {

@@ -80,8 +80,9 @@ export async function benchFetch(): Promise<Row[]> {
       if (i >= 10) warmOurs.push(performance.now() - t);
       if (plugin.status().fetchError) throw new Error(plugin.status().fetchError!);
       t = performance.now();
-      await sdk.secrets().listSecrets({ projectId: "p", environment: "dev", secretPath: "/", expandSecretReferences: true, includeImports: true, recursive: false });
+      const listed = await sdk.secrets().listSecrets({ projectId: "p", environment: "dev", secretPath: "/", expandSecretReferences: true, includeImports: true, recursive: false });
       if (i >= 10) warmSdk.push(performance.now() - t);
+      if (listed.secrets.length !== 50) throw new Error("bench: the SDK listed the wrong secrets");
     }
     await plugin.close();
     const warm = stats(warmOurs);

@@ -61,6 +61,7 @@ export async function benchSaveToReady(iterations = 50): Promise<Row[]> {
       const r = performance.now();
       await plugin.refresh();
       refreshes.push(performance.now() - r);
+      if (plugin.status().fetchError !== null) throw new Error(`bench: refresh failed: ${plugin.status().fetchError}`);
     }
     await plugin.close();
 

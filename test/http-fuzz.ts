@@ -1,16 +1,6 @@
 import { connect } from "node:net";
-
-/** A small seeded PRNG (mulberry32): the same fuzz run every time. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The same seeded PRNG as the benchmarks' corpus: the same fuzz run every time.
+import { prng } from "../bench/corpus.js";
 
 const LINES = [
   "GET //[ HTTP/1.1",

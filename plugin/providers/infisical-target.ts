@@ -70,13 +70,3 @@ export function isTokenError(message: string): boolean {
   const status = statusOf(message);
   return status === 401 || (status === 403 && /token|signature|re-authenticate/i.test(message.replace(/^\[URL=[^\]]*\]/, "")));
 }
-
-/** Belt and braces: no credential value survives in a message, even if a server echoes it. */
-export function redactCredentials(message: string, credentials: Credentials): string {
-  let out = message;
-  for (const name of INFISICAL_CREDENTIALS) {
-    const value = credentials[name];
-    if (value && value.length >= 4) out = out.split(value).join("***");
-  }
-  return out;
-}

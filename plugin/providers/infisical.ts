@@ -1,6 +1,7 @@
 import type { FetchContext, FetchResult, InfisicalProviderOptions, ProviderConfig, SecretProvider } from "../types.js";
 import { InfisicalThread } from "./infisical-thread.js";
-import { authOf, hostOf, INFISICAL_CREDENTIALS, INFISICAL_SETTINGS, isTokenError, redactCredentials, resolveTarget, statusOf, type InfisicalConfig } from "./infisical-target.js";
+import { countOption, redact } from "./http-common.js";
+import { authOf, hostOf, INFISICAL_CREDENTIALS, INFISICAL_SETTINGS, isTokenError, resolveTarget, statusOf, type InfisicalConfig } from "./infisical-target.js";
 import type { WorkerAuth, WorkerReply } from "./infisical-worker.js";
 
 export { DEFAULT_INFISICAL_HOST, INFISICAL_CREDENTIALS, NO_CREDENTIALS_MESSAGE, statusOf } from "./infisical-target.js";
@@ -32,8 +33,8 @@ function tokenUsable(thread: InfisicalThread, now: number): boolean {
  * const plugin = createSecretManagerPlugin({ notebookDir, providers: { infisical: createInfisicalProvider({ retries: 1 }) } });
  */
 export function createInfisicalProvider(options: InfisicalProviderOptions = {}): SecretProvider {
-  const retries = count("retries", options.retries, 2);
-  const minTimeout = count("retryMinTimeoutMs", options.retryMinTimeoutMs, 1_000);
+  const retries = countOption("createInfisicalProvider", "retries", options.retries, 2);
+  const minTimeout = countOption("createInfisicalProvider", "retryMinTimeoutMs", options.retryMinTimeoutMs, 1_000);
   let thread: InfisicalThread | null = null;
   let closed = false;
 
@@ -134,7 +135,7 @@ export function createInfisicalProvider(options: InfisicalProviderOptions = {}):
         const { secrets, versions } = await Promise.race([fetchSecrets(config as InfisicalConfig, ctx), stopped]);
         return { ...done(secrets, null), versions };
       } catch (error) {
-        if (!signal.aborted) return done({}, redactCredentials((error as Error).message, ctx.credentials));
+        if (!signal.aborted) return done({}, redact((error as Error).message, ctx.credentials, INFISICAL_CREDENTIALS));
         // A call in flight cannot be cancelled any other way than by terminating the worker.
         // A worker still starting is kept: killing it would make every fetch with a deadline
         // shorter than a cold start fail forever.
@@ -153,10 +154,4 @@ export function createInfisicalProvider(options: InfisicalProviderOptions = {}):
       await t?.terminate();
     },
   };
-}
-
-function count(option: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 0) throw new TypeError(`createInfisicalProvider: \`${option}\` must be an integer >= 0`);
-  return value;
 }
