@@ -192,7 +192,9 @@ describe("strata-secrets CLI", () => {
     await mkdir(dir, { recursive: true });
     await writeFile(secrets, `project_id = "p-cli"\n[secrets.dev."/"]\nFROM_FILE = "dev-server-file-value"\n`);
     const d = start(["dev-server", "--secrets", secrets], { PATH: process.env["PATH"], NO_COLOR: "1" });
-    const line = await waitFor(() => d.out().split("\n").find((l) => l.startsWith("export ")), WAIT, "export line");
+    // The lines arrive in separate writes: wait for the last one before reading the block.
+    await waitFor(() => d.out().includes("Ctrl-C"), WAIT, "the whole block");
+    const line = d.out().split("\n").find((l) => l.startsWith("export "))!;
     const creds = Object.fromEntries(line.slice("export ".length).split(" ").map((kv) => kv.split("=") as [string, string]));
     expect(d.out()).toContain('project_id = "p-cli"');
     const provider = createInfisicalProvider();
@@ -208,8 +210,8 @@ describe("strata-secrets CLI", () => {
     const secrets = join(dir, "secrets.toml");
     await writeFile(secrets, `project_id = "p-cli"\n[secrets.dev."/"]\nFROM_FILE = "dev-server-file-value"\n`);
     const d = start(["dev-server", "--provider", provider, "--secrets", secrets], { PATH: process.env["PATH"], NO_COLOR: "1" });
-    const line = await waitFor(() => d.out().split("\n").find((l) => l.startsWith("export ")), WAIT, "export line");
-    await waitFor(() => d.out().includes("Ctrl-C"), WAIT, "the [secret_manager] table");
+    await waitFor(() => d.out().includes("Ctrl-C"), WAIT, "the exports and the [secret_manager] table");
+    const line = d.out().split("\n").find((l) => l.startsWith("export "))!;
     const creds = Object.fromEntries(line.slice("export ".length).split(" ").map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
     const table = d.out().slice(d.out().indexOf("[secret_manager]"), d.out().indexOf("Ctrl-C"));
     await writeFile(join(dir, "notebook.toml"), `${table.replace(/ *#.*$/m, "")}\n`);
