@@ -3,7 +3,7 @@
 // the same loopback server. Runs the built package (dist/), as users install it.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -23,7 +23,9 @@ async function fresh(body: string, cwd: string): Promise<number> {
 
 export async function benchFetch(): Promise<Row[]> {
   const root = packageRoot();
-  const entry = pathToFileURL(join(root, "dist", "plugin", "index.js")).href;
+  // What `import "strata-secrets"` loads: the package's exports entry (the bundle).
+  const exported = (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { exports: { ".": { default: string } } }).exports["."].default;
+  const entry = pathToFileURL(join(root, exported)).href;
   if (!existsSync(new URL(entry))) throw new Error("bench: run `npm run build` first (npm ci does it)");
   const sdkUrl = pathToFileURL(createRequire(join(root, "package.json")).resolve("@infisical/sdk")).href;
   const secrets: Record<string, string> = {};
@@ -65,7 +67,7 @@ export async function benchFetch(): Promise<Row[]> {
     const first = stats(ours.slice(1));
     const peerFirst = stats(sdkAlone.slice(1));
 
-    // Warm: plugin.refresh() (through the worker) against listSecrets on the main thread.
+    // Warm: plugin.refresh() against the SDK's listSecrets, both on the main thread.
     const { createSecretManagerPlugin } = (await import(entry)) as typeof import("../plugin/index.js");
     const { InfisicalSDK } = (await import(sdkUrl)) as typeof import("@infisical/sdk");
     const sdk = new InfisicalSDK({ siteUrl: server.url });
@@ -89,11 +91,11 @@ export async function benchFetch(): Promise<Row[]> {
     const peerWarm = stats(warmSdk);
     return [
       { group: G, name: "node importing nothing (baseline)", unit: "ms", ...n },
-      { group: G, name: "importing the plugin entry (dist)", unit: "ms", ...imp, target: "<= 50 ms", pass: imp.median <= 50, note: "inside the process: import() time only; the SDK loads on first use" },
+      { group: G, name: "importing the plugin (the package entry, dist/bundle)", unit: "ms", ...imp, target: "<= 50 ms", pass: imp.median <= 50, note: "inside the process: import() time only; zod, the TOML parser and managers' SDKs load on first use" },
       { group: G, name: "peer: @infisical/sdk alone, fresh process: import + login + list", unit: "ms", ...peerFirst },
       { group: G, name: "ours, fresh process: import + open() until the values are in", unit: "ms", ...first, baseline: peerFirst.median, ratio: peerFirst.median / first.median, target: "<= 1.1x the SDK alone (ratio >= 0.91)", pass: first.median <= 1.1 * peerFirst.median },
       { group: G, name: "peer: SDK listSecrets on the main thread, warm", unit: "ms", ...peerWarm },
-      { group: G, name: "ours: refresh(), warm (through the worker)", unit: "ms", ...warm, baseline: peerWarm.median, ratio: peerWarm.median / warm.median, target: "<= 1.3x the SDK (ratio >= 0.77)", pass: warm.median <= 1.3 * peerWarm.median },
+      { group: G, name: "ours: refresh(), warm", unit: "ms", ...warm, baseline: peerWarm.median, ratio: peerWarm.median / warm.median, target: "<= 1.3x the SDK (ratio >= 0.77)", pass: warm.median <= 1.3 * peerWarm.median },
     ];
   } finally {
     await server.stop();

@@ -64,8 +64,8 @@ export function loadConfigLibs(): Promise<Libs> {
 }
 
 /**
- * The `provider` of `[secret_manager]`, read without a TOML parser (a hint to start the
- * provider's worker early; the real parse decides).
+ * The `provider` of `[secret_manager]`, read without a TOML parser (a hint to let the
+ * provider prepare early; the real parse decides).
  */
 export function peekProvider(text: string): string | null {
   const table = /^\s*\[\s*secret_manager\s*\][^\n]*\n((?:(?!^\s*\[)[^\n]*\n?)*)/m.exec(text)?.[1] ?? "";

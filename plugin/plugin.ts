@@ -21,8 +21,8 @@ import type { ResolvedOptions } from "./options.js";
 /**
  * Creates the plugin for one notebook. Nothing is fetched until `open()`; the kernel's
  * credentials leave `env` now, before any cell can run, and the provider named in
- * notebook.toml starts loading its client now (a worker thread, its SDK), so that the
- * first fetch after `open()` does not wait for it.
+ * notebook.toml may start what is slow now (its `prepare`: e.g. the AWS SDK import), so
+ * that the first fetch after `open()` does not wait for it.
  * @example
  * const plugin = createSecretManagerPlugin({ notebookDir: "./my-notebook" });
  * await plugin.open();
@@ -78,8 +78,8 @@ export function createSecretManagerPlugin(input: SecretManagerPluginOptions): Se
   });
   const notebook = new NotebookFile({ options, session, parse: () => parse, closed: () => life.closed, fetch: (force) => fetches.trigger(force) });
 
-  // 5. open(): the parser loads (zod, smol-toml, the schemas) while the provider's worker
-  //    starts (since step 2); then read, watch and fetch.
+  // 5. open(): the parser loads (zod, smol-toml, the schemas) while the provider prepares
+  //    (since step 2); then read, watch and fetch.
   const open = async () => {
     parse = memoize(await loadNotebookParser(registry.providers, options.minRefreshIntervalMs));
     await notebook.open();

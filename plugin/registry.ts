@@ -15,7 +15,7 @@ export interface Registry {
   credentialNames: ReadonlySet<string>;
   /** The values of those and of shared credentials in the snapshot (masked in output like secrets). */
   credentialValues: readonly string[];
-  /** Closes every provider (workers, sockets). */
+  /** Closes every provider (requests in flight, watchers, clients). */
   close(): Promise<void>;
 }
 
@@ -66,7 +66,7 @@ export function createRegistry(extra: Readonly<Record<string, SecretProvider>>, 
   };
 }
 
-/** Lets the provider named in notebook.toml start what is slow (its worker) before the first fetch. */
+/** Lets the provider named in notebook.toml start what is slow (an SDK import) before the first fetch. */
 export function prepareProvider(registry: Registry, name: string | null): void {
   const provider = name === null ? undefined : registry.providers.get(name);
   try {

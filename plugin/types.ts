@@ -83,7 +83,7 @@ export interface SecretProvider {
   configSchema(z: typeof Zod): ZodObject;
   /**
    * Optional: a fetch with these credentials is coming (called by `open()` while the notebook
-   * is read). Start what is slow to start (a worker, an SDK import); never fetch or throw.
+   * is read). Start what is slow to start (an SDK import, a worker); never fetch or throw.
    */
   prepare?(ctx: Pick<FetchContext, "credentials">): void;
   /** Reads the secrets. Returns failures in `error`; throws only for programming errors. */

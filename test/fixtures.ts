@@ -4,8 +4,8 @@ import { createSecretManagerPlugin, type PluginEvent, type SecretManagerPlugin, 
 import { canariesIn, canaryFilesUnder, identityCredentials, startFixture, tempDir } from "./helpers.js";
 
 /**
- * A deadline that a cold worker start (new thread + SDK import, ~1.5 s on a loaded 2-core
- * machine) cannot exceed. Tests that are about deadlines make the server slow instead.
+ * A deadline that a first fetch on a loaded 2-core machine (a cold connection, the first
+ * login, an SDK import for AWS) cannot exceed. Tests about deadlines make the server slow instead.
  */
 export const GENEROUS_MS = 20_000;
 
@@ -92,14 +92,14 @@ export { expect, describe } from "vitest";
 
 /**
  * Opens `p` and waits for a successful fetch, refreshing while the first ones miss a short
- * deadline (a cold worker start on a loaded machine can take longer than the deadline).
+ * deadline (a first fetch on a loaded machine can take longer than a short deadline).
  */
 export async function openFetched(p: SecretManagerPlugin, timeoutMs = 60_000): Promise<void> {
   await p.open();
   await refetched(p, timeoutMs);
 }
 
-/** Refreshes until a fetch succeeds (after a deadline killed the worker, the next start is cold again). */
+/** Refreshes until a fetch succeeds (a short deadline can miss on a loaded machine). */
 export async function refetched(p: SecretManagerPlugin, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (p.status().fetchError !== null || p.status().fetchedAt === null) {

@@ -145,7 +145,7 @@ describe("infisical provider", () => {
     expect(server.requests.some((q) => q.status === 500)).toBe(true);
   });
 
-  it("recovers from a dropped connection through the SDK's own network retry (not ours)", async () => {
+  it("recovers from a dropped connection (retried like a 5xx)", async () => {
     await fetchWith(base, identityCredentials(server));
     server.faults.dropNext = 1;
     const r = await fetchWith(base, identityCredentials(server));
@@ -153,7 +153,7 @@ describe("infisical provider", () => {
     expect(server.lists()).toBe(3);
   });
 
-  it("recovers from a cloud-style 429 through the SDK's own retry", async () => {
+  it("recovers from a cloud-style 429 after its Retry-After", async () => {
     await server.close();
     server = await startFixture({ rateLimit: { limit: 1, windowMs: 300, answer: 429 } });
     expect((await fetchWith(base, identityCredentials(server))).error).toBeNull();
@@ -207,14 +207,16 @@ describe("infisical provider", () => {
     // Returned at the deadline, not after the SDK's ~65 s of retries (generous for a busy machine).
     expect(Date.now() - started).toBeLessThan(5_000);
     server.resetFaults();
-    // The worker was terminated; the next fetch starts a new one and logs in again.
+    // The request was aborted, the token kept: the next fetch lists at once, no new login.
     expect((await fetchWith(base, identityCredentials(server))).error).toBeNull();
-    expect(server.logins()).toBe(2);
+    expect(server.logins()).toBe(1);
   });
 
-  it("gives the deadline message when nothing listens", async () => {
+  it("gives the deadline message when nothing listens and the deadline comes before the retries end", async () => {
     const url = server.url;
     await server.close();
+    await provider.close?.();
+    provider = createInfisicalProvider(); // default back-off: 1 s, then 2 s
     const r = await fetchWith(base, { ...identityCredentials(server), INFISICAL_HOST: url }, 800);
     expect(r.error).toBe("The secret manager did not answer within 0.8s.");
   });
@@ -225,7 +227,7 @@ describe("infisical provider", () => {
     expect(server.requests).toHaveLength(0);
   });
 
-  it("a refused host is reported within seconds (not the SDK's ~15 s), naming the host and the cause", async () => {
+  it("a refused host is reported after the retries (~3 s with the defaults, not the SDK's ~15 s), naming the host and the cause", async () => {
     const url = server.url;
     await server.close();
     const started = Date.now();
@@ -249,6 +251,40 @@ describe("infisical provider", () => {
     server.store.setSecret(PROJECT, "dev", "/app", "API_HOST", "imported-host");
     const r = await fetchWith(base, identityCredentials(server));
     expect(r.secrets).toMatchObject({ APP_SECRET: CANARY.appSecret, API_HOST: "api.example.test" });
+  });
+
+  it("sends what @infisical/sdk 5.0.2 sends and reads its answers the same (login, list, errors)", async () => {
+    const { InfisicalSDK } = await import("@infisical/sdk");
+    const sdk = new InfisicalSDK({ siteUrl: server.url });
+    await sdk.auth().universalAuth.login({ clientId: CANARY.clientId, clientSecret: CANARY.clientSecret });
+    const listed = await sdk.secrets().listSecrets({ projectId: PROJECT, environment: "dev", secretPath: "/", expandSecretReferences: true, includeImports: true, recursive: false });
+    const sdkRequests = server.requests.map(({ method, path, query }) => ({ method, path, query }));
+    server.requests.length = 0;
+    const r = await fetchWith(base, identityCredentials(server));
+    expect(server.requests.map(({ method, path, query }) => ({ method, path, query }))).toEqual(sdkRequests);
+    expect(r.secrets).toEqual(Object.fromEntries(listed.secrets.map((s) => [s.secretKey, s.secretValue])));
+    expect(r.versions).toEqual(Object.fromEntries(listed.secrets.map((s) => [s.secretKey, String(s.version)])));
+    // The same error words: the SDK's message follows "list_secrets failed: ".
+    const wrong = { ...base, project_id: "00000000-0000-0000-0000-000000000000" };
+    const sdkError = await sdk.secrets().listSecrets({ projectId: wrong.project_id, environment: "dev", secretPath: "/", expandSecretReferences: true, includeImports: true, recursive: false }).then(() => null, (e: Error) => e.message);
+    expect((await fetchWith(wrong, identityCredentials(server))).error).toBe(`Infisical list_secrets failed: ${sdkError}`);
+  });
+
+  it("close() stops a request in flight at once and answers that the provider is closed", async () => {
+    await fetchWith(base, identityCredentials(server));
+    server.faults.hang = true;
+    const pending = fetchWith(base, identityCredentials(server));
+    await waitFor(() => server.requests.length === 3, GENEROUS_MS, "the hanging list to arrive");
+    const started = Date.now();
+    await provider.close?.();
+    expect((await pending).error).toBe("The Infisical provider is closed.");
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it("concurrent fetches without a token share one login", async () => {
+    const all = await Promise.all(Array.from({ length: 5 }, () => fetchWith(base, identityCredentials(server))));
+    expect(all.map((r) => r.error)).toEqual([null, null, null, null, null]);
+    expect(server.logins()).toBe(1);
   });
 
   it("returns an error after close instead of throwing", async () => {

@@ -246,7 +246,7 @@ describe.runIf(available)("tslab Jupyter kernel with strata-secrets, driven by j
 
   it("no false alarm: workers and saves never run the preload again (no warnings anywhere)", async () => {
     await synced(kernel);
-    // The old preload in the SDK worker printed these at start, after saves, and 5 s after start.
+    // The old preload in the SDK's worker thread printed these at start, after saves, and 5 s after start.
     await waitFor(() => Date.now() > kernel.startedAt + 6_000, 10_000, "the 5 s start-up check to have run");
     const file = join(dir, "notebook.toml");
     await writeFile(file, notebookToml({ env: 'LOG_LEVEL = "info"\nSAVED = "1"' }));

@@ -83,6 +83,16 @@ describe("the packed package, installed into an empty project", () => {
   it("the library is importable by name, with types", async () => {
     const script = 'import { createSecretManagerPlugin, MASKED } from "strata-secrets"; const p = createSecretManagerPlugin({ notebookDir: ".", env: {}, watch: false }); await p.open(); console.log(MASKED, JSON.stringify(p.status().configured)); await p.close();';
     expect(await sh(process.execPath, ["--input-type=module", "-e", script])).toEqual({ code: 0, stdout: "__strata_masked__ false\n", stderr: "" });
+    // The entry is a bundle with lazy chunks (zod, smol-toml): a real fetch loads them from the installed layout.
+    const { dir, cleanup } = await tempDir();
+    try {
+      await writeFile(join(dir, "notebook.toml"), notebookToml());
+      const fetching = `import { createSecretManagerPlugin } from "strata-secrets"; const p = createSecretManagerPlugin({ notebookDir: ${JSON.stringify(dir)}, env: {}, watch: false, credentials: process.env }); await p.open(); const s = p.status(); console.log(s.fetchError, s.fetchedAt !== null, p.rows().some((r) => r.source === "infisical")); await p.close();`;
+      const r = await sh(process.execPath, ["--input-type=module", "-e", fetching], identityCredentials(server));
+      expect(r).toEqual({ code: 0, stdout: "null true true\n", stderr: "" });
+    } finally {
+      await cleanup();
+    }
     const pkg = JSON.parse(await readFile(join(project, "node_modules", "strata-secrets", "package.json"), "utf8")) as { types: string };
     expect(await readFile(join(project, "node_modules", "strata-secrets", pkg.types), "utf8")).toContain("createSecretManagerPlugin");
   });
@@ -91,6 +101,9 @@ describe("the packed package, installed into an empty project", () => {
     const installed = await readdir(join(project, "node_modules"));
     expect(installed).not.toContain("tslab");
     expect(installed).not.toContain("zeromq");
+    expect(installed).not.toContain("typescript");
+    expect(installed).not.toContain("p-retry");
+    expect(await readdir(join(project, "node_modules", "@infisical")).catch(() => [])).toEqual([]);
     const du = await sh("du", ["-sb", "node_modules"]);
     expect(Number(du.stdout.split("\t")[0]) / 1e6).toBeLessThan(120);
     await mkdir(join(project, "jp"));

@@ -7,7 +7,7 @@ import { createFilesProvider } from "./files.js";
 import { createInfisicalProvider } from "./infisical.js";
 import { createVaultProvider } from "./vault.js";
 
-/** Built-in providers, created per plugin (each holds its own worker, token or client). */
+/** Built-in providers, created per plugin (each holds its own token, client or watcher). */
 export function builtinProviders(): Map<string, SecretProvider> {
   return new Map<string, SecretProvider>([
     ["infisical", createInfisicalProvider()],

@@ -1,6 +1,7 @@
 // What the HTTP-API providers (Vault, Doppler) and the AWS provider share: the rules common
 // to every manager (values that are not strings, base_url pinning, credentials kept out of
 // messages) and one retrying JSON request over `fetch` that stops with the plugin's signal.
+import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { networkCause, unreachable } from "./network-errors.js";
 
 type Credentials = Readonly<Record<string, string | undefined>>;
@@ -82,8 +83,67 @@ export class NetworkError extends Error {
 
 export interface JsonAnswer {
   status: number;
-  headers: Headers;
+  headers: IncomingHttpHeaders;
   body: unknown;
+}
+
+export interface RequestInit {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  signal: AbortSignal;
+}
+
+interface Exchange {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+}
+
+let https: Promise<typeof import("node:https")> | undefined;
+
+/**
+ * One request over node:http(s). Not `fetch`: its first call loads undici (~50 ms, most of a
+ * first fetch on loopback), and it follows redirects to other hosts. Here a redirect is
+ * followed only on the same origin (307/308, a Vault standby), at most 3 times; connections
+ * are kept alive by Node's global agent (idle sockets never hold the process open).
+ */
+async function exchange(url: string, init: RequestInit, redirects = 0): Promise<Exchange> {
+  const target = new URL(url);
+  const send = target.protocol === "https:" ? (await (https ??= import("node:https"))).request : httpRequest;
+  init.signal.throwIfAborted();
+  const headers: Record<string, string> = { ...init.headers };
+  if (init.body !== undefined) headers["content-length"] = String(Buffer.byteLength(init.body));
+  const answer = await new Promise<Exchange>((resolve, reject) => {
+    const onAbort = () => {
+      req.destroy();
+      reject(init.signal.reason);
+    };
+    const req = send(target, { method: init.method ?? "GET", headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("error", fail);
+      res.on("end", () => {
+        init.signal.removeEventListener("abort", onAbort);
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString("utf8") });
+      });
+      // A connection dropped in the middle of the body.
+      res.on("aborted", () => fail(Object.assign(new Error("the connection closed before the answer was complete"), { code: "ECONNRESET" })));
+    });
+    function fail(error: unknown) {
+      init.signal.removeEventListener("abort", onAbort);
+      reject(error);
+    }
+    req.on("error", fail);
+    init.signal.addEventListener("abort", onAbort, { once: true });
+    req.end(init.body);
+  });
+  const location = answer.headers.location;
+  if ((answer.status === 307 || answer.status === 308) && location && redirects < 3) {
+    const next = new URL(location, target);
+    if (next.origin === target.origin) return exchange(next.href, init, redirects + 1);
+  }
+  return answer;
 }
 
 /**
@@ -91,25 +151,25 @@ export interface JsonAnswer {
  * the host throws NetworkError naming it. Non-JSON bodies (an HTML 503 from an edge proxy)
  * are kept as text, never parsed into a crash.
  */
-export async function requestJson(url: string, init: RequestInit & { signal: AbortSignal }, reason: (body: unknown, status: number) => string): Promise<JsonAnswer> {
-  let res: Response;
+export async function requestJson(url: string, init: RequestInit, reason: (body: unknown, status: number) => string): Promise<JsonAnswer> {
+  let res: Exchange;
   try {
-    res = await fetch(url, init);
+    res = await exchange(url, init);
   } catch (error) {
     init.signal.throwIfAborted();
     const cause = networkCause(error);
     if (cause) throw new NetworkError(unreachable(url, cause), cause.fatal);
     throw new NetworkError(`cannot reach ${new URL(url).origin}: ${(error as Error).message}`, false);
   }
-  const text = await res.text();
-  let body: unknown = text;
+  let body: unknown = res.text;
   try {
-    body = text === "" ? null : JSON.parse(text);
+    body = res.text === "" ? null : JSON.parse(res.text);
   } catch {
     // not JSON: kept as text
   }
   if (res.status >= 200 && res.status < 300) return { status: res.status, headers: res.headers, body };
-  throw new HttpError(res.status, reason(body, res.status), retryAfter(res.headers.get("retry-after")), body);
+  const after = res.headers["retry-after"];
+  throw new HttpError(res.status, reason(body, res.status), retryAfter(typeof after === "string" ? after : null), body);
 }
 
 /** Retry-After (seconds or an HTTP date) in ms, or null. */

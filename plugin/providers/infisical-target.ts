@@ -1,7 +1,6 @@
 // What an Infisical fetch needs, resolved from [secret_manager] and the kernel's snapshot, and
-// the rules for reading the SDK's errors. No I/O here.
+// the rules for reading Infisical's answers. No I/O here.
 import type { FetchContext } from "../types.js";
-import type { WorkerAuth } from "./infisical-worker.js";
 
 /** The kernel's Infisical credentials: scrubbed from cells, masked in output. */
 export const INFISICAL_CREDENTIALS = ["INFISICAL_CLIENT_ID", "INFISICAL_CLIENT_SECRET", "INFISICAL_TOKEN"] as const;
@@ -20,6 +19,8 @@ export interface InfisicalConfig {
   base_url?: string;
 }
 
+export type InfisicalAuth = { kind: "universal"; clientId: string; clientSecret: string } | { kind: "token"; token: string };
+
 type Credentials = FetchContext["credentials"];
 
 function normalizeHost(url: string): string {
@@ -36,7 +37,7 @@ export function hostOf(c: Credentials): string {
 }
 
 /** Machine Identity when both kinds are set, else the service token; throws when neither. */
-export function authOf(c: Credentials): WorkerAuth {
+export function authOf(c: Credentials): InfisicalAuth {
   if (c["INFISICAL_CLIENT_ID"] && c["INFISICAL_CLIENT_SECRET"]) return { kind: "universal", clientId: c["INFISICAL_CLIENT_ID"], clientSecret: c["INFISICAL_CLIENT_SECRET"] };
   if (c["INFISICAL_TOKEN"]) return { kind: "token", token: c["INFISICAL_TOKEN"] };
   throw new Error(NO_CREDENTIALS_MESSAGE);
@@ -59,7 +60,24 @@ export function resolveTarget(config: InfisicalConfig, c: Credentials) {
   return { projectId, environment, secretPath, host, auth: authOf(c) };
 }
 
-/** HTTP status in an SDK error message: `[StatusCode=N]` or `Request failed with status N`. */
+/**
+ * An error answer in the words @infisical/sdk 5.0.2 used (users grep for them):
+ * `[URL=…] [Method=GET] [StatusCode=403] <server message>`. The server's `message` may be
+ * an array (validation failures) or absent (an edge proxy's HTML page): both still read.
+ */
+export function infisicalReason(url: string, method: string) {
+  return (body: unknown, status: number): string => {
+    const message = (body as { message?: unknown } | null)?.message;
+    let text: string;
+    if (typeof message === "string") text = message;
+    else if (Array.isArray(message) && message.length > 0) text = message.map((m) => (typeof m === "string" ? m : ((m as { message?: unknown })?.message ?? JSON.stringify(m)))).join("; ");
+    else if (typeof body === "string" && body.trim() !== "") text = body.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim().slice(0, 160);
+    else text = `Request failed with status ${status}`;
+    return `[URL=${url}] [Method=${method}] [StatusCode=${status}] ${text}`;
+  };
+}
+
+/** HTTP status in an error message: `[StatusCode=N]` or `Request failed with status N`. */
 export function statusOf(message: string): number | null {
   const m = /\[StatusCode=(\d{3})\]/.exec(message) ?? /Request failed with status (\d{3})/.exec(message);
   return m ? Number(m[1]) : null;
@@ -69,4 +87,47 @@ export function statusOf(message: string): number | null {
 export function isTokenError(message: string): boolean {
   const status = statusOf(message);
   return status === 401 || (status === 403 && /token|signature|re-authenticate/i.test(message.replace(/^\[URL=[^\]]*\]/, "")));
+}
+
+/** `exp` claim of a JWT in ms, or null when the token is not a JWT (service tokens). */
+export function jwtExpiry(token: string): number | null {
+  const body = token.split(".")[1];
+  if (!body || token.startsWith("st.")) return null;
+  try {
+    const exp: unknown = JSON.parse(Buffer.from(body, "base64url").toString("utf8")).exp;
+    return typeof exp === "number" ? exp * 1000 : null;
+  } catch {
+    return null;
+  }
+}
+
+interface RawSecret {
+  secretKey?: unknown;
+  secretValue?: unknown;
+  version?: unknown;
+}
+
+/** Own secrets first, then imported ones whose key is not taken yet (as the SDK merged them). */
+export function flattenSecrets(res: unknown): { secrets: Record<string, string>; versions: Record<string, string> } {
+  const body = res as { secrets?: unknown; imports?: unknown } | null;
+  if (!body || typeof body !== "object" || !Array.isArray(body.secrets)) {
+    throw new Error("the server's answer was not a secrets list");
+  }
+  const secrets = new Map<string, string>();
+  const versions: Record<string, string> = {};
+  const take = (list: unknown) => {
+    if (!Array.isArray(list)) return;
+    for (const s of list as RawSecret[]) {
+      if (!s || typeof s.secretKey !== "string" || typeof s.secretValue !== "string") {
+        throw new Error("the server's answer holds an entry without secretKey/secretValue");
+      }
+      if (secrets.has(s.secretKey)) continue;
+      secrets.set(s.secretKey, s.secretValue);
+      // Infisical's own version of the secret (a rotation bumps it): provenance, never a value.
+      if (typeof s.version === "number" || typeof s.version === "string") versions[s.secretKey] = String(s.version);
+    }
+  };
+  take(body.secrets);
+  if (Array.isArray(body.imports)) for (const imp of body.imports as { secrets?: unknown }[]) take(imp?.secrets);
+  return { secrets: Object.fromEntries(secrets), versions };
 }

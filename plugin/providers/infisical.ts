@@ -1,102 +1,112 @@
+// Infisical over its HTTP API with plain `fetch`: the Universal Auth login and the raw
+// secrets list, the same two requests @infisical/sdk 5.0.2 sends
+// (fixtures/infisical-captures/sdk-5.0.2-proxy-log.jsonl). Plain `fetch` stops with the
+// plugin's signal, so no worker thread is needed to cancel a call, it honours Retry-After,
+// and nothing large loads: the SDK could do none of these (DESIGN §2/§5.7 ran it in a worker).
 import type { FetchContext, FetchResult, InfisicalProviderOptions, ProviderConfig, SecretProvider } from "../types.js";
-import { InfisicalThread } from "./infisical-thread.js";
-import { countOption, redact } from "./http-common.js";
-import { authOf, hostOf, INFISICAL_CREDENTIALS, INFISICAL_SETTINGS, isTokenError, resolveTarget, statusOf, type InfisicalConfig } from "./infisical-target.js";
-import type { WorkerAuth, WorkerReply } from "./infisical-worker.js";
+import { countOption, redact, requestJson, withRetries } from "./http-common.js";
+import { flattenSecrets, infisicalReason, INFISICAL_CREDENTIALS, INFISICAL_SETTINGS, isTokenError, jwtExpiry, resolveTarget, type InfisicalAuth, type InfisicalConfig } from "./infisical-target.js";
 
 export { DEFAULT_INFISICAL_HOST, INFISICAL_CREDENTIALS, NO_CREDENTIALS_MESSAGE, statusOf } from "./infisical-target.js";
 
-class WorkerCallError extends Error {
-  readonly status: number | null;
-  constructor(message: string) {
-    super(message);
-    this.status = statusOf(message);
-  }
-}
-
 const TOKEN_MARGIN_MS = 60_000;
 
+interface Token {
+  /** host + credentials this token belongs to. */
+  key: string;
+  value: string;
+  issuedAt: number;
+  /** ms since the epoch; null: no expiry known (service tokens). */
+  expiresAt: number | null;
+}
+
 /** Renew before `exp` minus a margin: 60 s, or a tenth of the lifetime for short tokens. */
-function tokenUsable(thread: InfisicalThread, now: number): boolean {
-  const exp = thread.tokenExpiresAt;
-  if (exp === undefined) return false;
-  if (exp === null) return true;
-  const margin = Math.min(TOKEN_MARGIN_MS, (exp - thread.tokenIssuedAt) / 10);
-  return now < exp - margin;
+function tokenUsable(token: Token, now: number): boolean {
+  if (token.expiresAt === null) return true;
+  const margin = Math.min(TOKEN_MARGIN_MS, (token.expiresAt - token.issuedAt) / 10);
+  return now < token.expiresAt - margin;
 }
 
 /**
- * The Infisical provider: `@infisical/sdk` in a worker thread, token reuse until near its
- * JWT `exp`, one re-login on a token error, p-retry for 5xx (login and list), and reacting
- * to the registry's deadline signal.
+ * The Infisical provider: Universal Auth login (or a service token as the bearer), token
+ * reuse until near its expiry, one re-login on a token error, retries of 429/5xx/dropped
+ * connections inside the registry's deadline, and cancellation by its signal.
  * @example
  * const plugin = createSecretManagerPlugin({ notebookDir, providers: { infisical: createInfisicalProvider({ retries: 1 }) } });
  */
 export function createInfisicalProvider(options: InfisicalProviderOptions = {}): SecretProvider {
   const retries = countOption("createInfisicalProvider", "retries", options.retries, 2);
-  const minTimeout = countOption("createInfisicalProvider", "retryMinTimeoutMs", options.retryMinTimeoutMs, 1_000);
-  let thread: InfisicalThread | null = null;
-  let closed = false;
+  const minTimeoutMs = countOption("createInfisicalProvider", "retryMinTimeoutMs", options.retryMinTimeoutMs, 1_000);
+  /** Aborted by close(): a request in flight stops at once. */
+  const lifetime = new AbortController();
+  let token: Token | null = null;
+  let loggingIn: { key: string; promise: Promise<Token> } | null = null;
 
-  function threadFor(siteUrl: string, auth: WorkerAuth): InfisicalThread {
-    const key = JSON.stringify([siteUrl, auth]);
-    if (thread && (thread.dead || thread.key !== key)) {
-      void thread.terminate();
-      thread = null;
-    }
-    thread ??= new InfisicalThread(key, { siteUrl, auth });
-    return thread;
-  }
-
-  let retryModule: Promise<typeof import("p-retry").default> | undefined;
-
-  /** One worker call, retried on 5xx only (rate limits answer 500 on this server version). */
-  async function call(t: InfisicalThread, op: Parameters<InfisicalThread["call"]>[0], signal: AbortSignal): Promise<WorkerReply & { ok: true }> {
-    // Loaded on the first call and kept: a dynamic import() on every call costs a trip
-    // through the module loader (measurable in a warm refresh).
-    const pRetry = (retryModule ??= import("p-retry").then((m) => m.default));
-    const once = async () => {
-      const reply = await t.call(op, signal);
-      if (!reply.ok) throw new WorkerCallError(reply.message);
-      return reply;
-    };
-    return (await pRetry)(once, { retries, minTimeout, factor: 2, signal, unref: true, shouldRetry: ({ error }) => ((error as WorkerCallError).status ?? 0) >= 500 });
-  }
-
-  async function login(t: InfisicalThread, signal: AbortSignal): Promise<void> {
+  async function login(host: string, auth: InfisicalAuth, key: string, signal: AbortSignal): Promise<Token> {
+    const issuedAt = Date.now();
+    if (auth.kind === "token") return { key, value: auth.token, issuedAt, expiresAt: null };
+    const url = `${host}/api/v1/auth/universal-auth/login`;
     try {
-      const issued = Date.now();
-      const reply = await call(t, { op: "login" }, signal);
-      t.tokenIssuedAt = issued;
-      t.tokenExpiresAt = "exp" in reply ? reply.exp : null;
+      const { body } = await withRetries(
+        () =>
+          requestJson(
+            url,
+            { method: "POST", headers: { "content-type": "application/json", accept: "application/json" }, body: JSON.stringify({ clientId: auth.clientId, clientSecret: auth.clientSecret }), signal },
+            infisicalReason(url, "POST"),
+          ),
+        { signal, retries, minTimeoutMs },
+      );
+      const answer = body as { accessToken?: unknown; expiresIn?: unknown } | null;
+      if (typeof answer?.accessToken !== "string" || answer.accessToken === "") throw new Error("the server's answer has no accessToken");
+      // The JWT's own `exp` and the answer's `expiresIn`, whichever ends first.
+      const ends = [jwtExpiry(answer.accessToken), typeof answer.expiresIn === "number" && answer.expiresIn > 0 ? issuedAt + answer.expiresIn * 1000 : null].filter((t): t is number => t !== null);
+      return { key, value: answer.accessToken, issuedAt, expiresAt: ends.length > 0 ? Math.min(...ends) : null };
     } catch (error) {
       signal.throwIfAborted();
-      t.tokenExpiresAt = undefined;
       throw new Error(`Infisical authentication failed: ${(error as Error).message}`);
     }
   }
 
-  async function fetchSecrets(config: InfisicalConfig, ctx: FetchContext): Promise<{ secrets: Record<string, string>; versions: Record<string, string> }> {
-    const { signal } = ctx;
-    const { projectId, environment, secretPath, host, auth } = resolveTarget(config, ctx.credentials);
-    const t = threadFor(host, auth);
-    let relogged = false;
-    if (!tokenUsable(t, Date.now())) {
-      await login(t, signal);
-      relogged = true;
+  /** The token in force for `key`, logging in once for all callers that need a new one. */
+  async function tokenFor(host: string, auth: InfisicalAuth, key: string, signal: AbortSignal, stale: Token | null): Promise<Token> {
+    if (token && token.key === key && token !== stale && tokenUsable(token, Date.now())) return token;
+    if (loggingIn?.key !== key) {
+      const promise = login(host, auth, key, signal).then(
+        (t) => {
+          if (loggingIn?.promise === promise) loggingIn = null;
+          token = t;
+          return t;
+        },
+        (error: unknown) => {
+          if (loggingIn?.promise === promise) loggingIn = null;
+          throw error;
+        },
+      );
+      loggingIn = { key, promise };
     }
+    return loggingIn.promise;
+  }
+
+  async function fetchSecrets(config: InfisicalConfig, ctx: FetchContext, signal: AbortSignal) {
+    const { projectId, environment, secretPath, host, auth } = resolveTarget(config, ctx.credentials);
+    const key = JSON.stringify([host, auth]);
+    // The query @infisical/sdk 5.0.2 sends for listSecrets({ expandSecretReferences, includeImports: true, recursive: false }).
+    const query = new URLSearchParams({ workspaceId: projectId, environment, expandSecretReferences: "true", include_imports: "true", recursive: "false", secretPath, viewSecretValue: "true" });
+    const url = `${host}/api/v3/secrets/raw?${query}`;
+    let current = await tokenFor(host, auth, key, signal, null);
+    let relogged = false;
     for (;;) {
       signal.throwIfAborted();
       try {
-        const reply = await call(t, { op: "list", projectId, environment, secretPath }, signal);
-        signal.throwIfAborted();
-        return "secrets" in reply ? { secrets: Object.fromEntries(reply.secrets), versions: Object.fromEntries(reply.versions) } : { secrets: {}, versions: {} };
+        const bearer = current.value;
+        const { body } = await withRetries(() => requestJson(url, { headers: { authorization: `Bearer ${bearer}`, accept: "application/json" }, signal }, infisicalReason(url, "GET")), { signal, retries, minTimeoutMs });
+        return flattenSecrets(body);
       } catch (error) {
         signal.throwIfAborted();
         const message = (error as Error).message;
         if (relogged || auth.kind !== "universal" || !isTokenError(message)) throw new Error(`Infisical list_secrets failed: ${message}`);
         relogged = true;
-        await login(t, signal);
+        current = await tokenFor(host, auth, key, signal, current);
       }
     }
   }
@@ -112,46 +122,23 @@ export function createInfisicalProvider(options: InfisicalProviderOptions = {}):
         path: z.string().meta({ title: "Path", description: "default: INFISICAL_PATH, else /" }).optional(),
         base_url: z.string().meta({ title: "Base URL", description: "must equal INFISICAL_HOST" }).optional(),
       }),
-    prepare(ctx) {
-      // Start the worker (thread + SDK import) now, while the notebook is still being read.
-      if (closed) return;
-      try {
-        threadFor(hostOf(ctx.credentials), authOf(ctx.credentials)).warm();
-      } catch {
-        // No usable host or credentials: the fetch will say so.
-      }
-    },
     async fetch(config: ProviderConfig, ctx): Promise<FetchResult> {
       const done = (secrets: Record<string, string>, error: string | null): FetchResult => ({ secrets, fetchedAt: new Date().toISOString(), error });
-      if (closed) return done({}, "The Infisical provider is closed.");
-      const signal = ctx.signal;
-      const stopped = new Promise<never>((_, reject) => {
-        const onAbort = () => reject(signal.reason);
-        if (signal.aborted) onAbort();
-        else signal.addEventListener("abort", onAbort, { once: true });
-      });
-      stopped.catch(() => undefined);
+      if (lifetime.signal.aborted) return done({}, "The Infisical provider is closed.");
+      const signal = AbortSignal.any([ctx.signal, lifetime.signal]);
       try {
-        const { secrets, versions } = await Promise.race([fetchSecrets(config as InfisicalConfig, ctx), stopped]);
+        const { secrets, versions } = await fetchSecrets(config as InfisicalConfig, ctx, signal);
         return { ...done(secrets, null), versions };
       } catch (error) {
-        if (!signal.aborted) return done({}, redact((error as Error).message, ctx.credentials, INFISICAL_CREDENTIALS));
-        // A call in flight cannot be cancelled any other way than by terminating the worker.
-        // A worker still starting is kept: killing it would make every fetch with a deadline
-        // shorter than a cold start fail forever.
-        const t = thread;
-        if (t?.started) {
-          thread = null;
-          await t.terminate();
-        }
-        return done({}, "The fetch was cancelled.");
+        if (lifetime.signal.aborted) return done({}, "The Infisical provider is closed.");
+        if (signal.aborted) return done({}, "The fetch was cancelled.");
+        return done({}, redact((error as Error).message, ctx.credentials, INFISICAL_CREDENTIALS));
       }
     },
     async close() {
-      closed = true;
-      const t = thread;
-      thread = null;
-      await t?.terminate();
+      token = null;
+      loggingIn = null;
+      lifetime.abort(new Error("The Infisical provider is closed."));
     },
   };
 }

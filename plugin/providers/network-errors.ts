@@ -28,12 +28,16 @@ export interface NetworkCause {
   fatal: boolean;
 }
 
-/** The host-level cause of a failed `fetch` (walking `error.cause`), or null for other errors. */
+/** The host-level cause of a failed request (walking `error.cause`), or null for other errors. */
 export function networkCause(error: unknown): NetworkCause | null {
   for (let e = error as { code?: unknown; cause?: unknown } | null, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
-    const code = typeof e.code === "string" ? e.code : "";
-    if (TLS_CODES[code]) return { code, words: TLS_CODES[code], fatal: true };
-    if (HOST_CODES[code]) return { code, words: HOST_CODES[code], fatal: false };
+    let code = typeof e.code === "string" ? e.code : "";
+    // node:https reports OpenSSL's reason only in the message ("write EPROTO …:wrong version number:…").
+    if (code === "EPROTO" && /wrong version number/.test(String((e as { message?: unknown }).message))) code = "ERR_SSL_WRONG_VERSION_NUMBER";
+    const tls = TLS_CODES[code];
+    if (tls) return { code, words: tls, fatal: true };
+    const host = HOST_CODES[code];
+    if (host) return { code, words: host, fatal: false };
     if (Array.isArray((e as { errors?: unknown }).errors)) {
       // AggregateError (IPv4 + IPv6 attempts): the first host-level cause.
       for (const inner of (e as { errors: unknown[] }).errors) {
