@@ -50,7 +50,7 @@ export async function supervise(request: KernelRequest extends infer R ? (R exte
   child.on("message", (message: RunnerMessage) => {
     if (message.t !== "mask") return;
     for (const v of message.values) masked.add(v);
-    masker = new SecretMasker(masked);
+    masker = new SecretMasker(masked, { previous: masker });
     child.send({ t: "masked", version: message.version } satisfies SupervisorMessage);
   });
   child.send({ t: "start", ...request, credentials, color: process.stdout.isTTY === true } as SupervisorMessage);

@@ -44,7 +44,7 @@ export class Masking {
       this.#scheduled = null;
       const version = this.#model.secretsVersion;
       const values = this.values();
-      this.#masker = new SecretMasker(values);
+      this.#masker = new SecretMasker(values, { previous: this.#masker });
       this.#built = new Set(values);
       this.#version = version;
       this.#bridge = null;

@@ -1,4 +1,4 @@
-import { BASE64_WRAP_WIDTHS, secretForms } from "./encodings.js";
+import { addSecretForms, BASE64_WRAP_WIDTHS } from "./encodings.js";
 import { MultiMatcher } from "./matcher.js";
 
 export const MASK = "***";
@@ -45,16 +45,28 @@ export class SecretMasker {
   readonly #wrapHold: number;
   /** Forms of values added since the matcher was built, searched naively (see `bridge`). */
   readonly #extra: readonly string[];
+  /** Each value's forms: the next build (`previous`) reuses them; a rotation changes a few values. */
+  readonly #formsByValue: ReadonlyMap<string, readonly string[]>;
 
   /** Matchers built so far in this process (a test checks none is built on the print path). */
   static builds = 0;
 
-  constructor(values: Iterable<string>, base?: { matcher: MultiMatcher; extra: readonly string[] }) {
-    if (base) {
-      this.#matcher = base.matcher;
-      this.#extra = base.extra;
+  /**
+   * Builds the matcher of `values`' forms. `previous`: a masker whose values' forms are reused
+   * (only values it did not have are encoded).
+   */
+  constructor(values: Iterable<string>, options: { previous?: SecretMasker; bridge?: { matcher: MultiMatcher; extra: readonly string[] } } = {}) {
+    if (options.bridge) {
+      this.#matcher = options.bridge.matcher;
+      this.#extra = options.bridge.extra;
+      this.#formsByValue = options.previous ? options.previous.#formsByValue : new Map();
     } else {
-      this.#matcher = new MultiMatcher(formsOf(values));
+      const known = options.previous ? options.previous.#formsByValue : undefined;
+      const byValue = new Map<string, readonly string[]>();
+      for (const v of values) if (!byValue.has(v)) byValue.set(v, known?.get(v) ?? formsOfValue(v));
+      this.#formsByValue = byValue;
+      // Repeats across values (a value that is its own JSON form…) are dropped by the matcher.
+      this.#matcher = new MultiMatcher([...byValue.values()].flat());
       this.#extra = [];
       SecretMasker.builds++;
     }
@@ -68,7 +80,9 @@ export class SecretMasker {
    * set and the new masker being built off the print path: it never masks less than before.
    */
   static bridge(base: SecretMasker, added: Iterable<string>): SecretMasker {
-    return new SecretMasker([], { matcher: base.#matcher, extra: [...base.#extra, ...formsOf(added)] });
+    const extra = new Set(base.#extra);
+    for (const v of added) for (const f of formsOfValue(v)) extra.add(f);
+    return new SecretMasker([], { previous: base, bridge: { matcher: base.#matcher, extra: [...extra] } });
   }
 
   get empty(): boolean {
@@ -152,11 +166,12 @@ export class SecretMasker {
   }
 }
 
-/** The forms of values, without those that hold a raw line break (their lines are forms too). */
-function formsOf(values: Iterable<string>): string[] {
-  const forms = new Set<string>();
-  for (const v of values) for (const f of secretForms(v)) if (!/[\r\n]/.test(f)) forms.add(f);
-  return [...forms];
+/** A value's forms, without those that hold a raw line break (its lines are forms too). */
+function formsOfValue(value: string): string[] {
+  const forms: string[] = [];
+  addSecretForms(value, forms);
+  // Only the value itself can hold a line break (every encoding escapes it; lines are split).
+  return /[\r\n]/.test(value) ? forms.filter((f) => !/[\r\n]/.test(f)) : forms;
 }
 
 const LINE_BREAKS = /\r?\n/g;

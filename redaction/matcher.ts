@@ -26,27 +26,47 @@ export class MultiMatcher {
   /** Whether some pattern holds a line break (if none, text ending in one holds nothing back). */
   readonly #hasLineBreak: boolean;
 
-  constructor(input: readonly string[]) {
-    const patterns = [...new Set(input)].filter((p) => p.length >= MIN_PATTERN);
-    this.#sorted = patterns.sort();
-    this.#hasLineBreak = patterns.some((p) => p.includes("\n"));
-    this.maxLength = patterns.reduce((n, p) => Math.max(n, p.length), 0);
-    const m = Math.min(MAX_WINDOW, ...patterns.map((p) => p.length));
-    this.#m = patterns.length === 0 ? Infinity : m;
-    this.#shift.fill(Math.max(1, m - BLOCK + 1));
-    for (const p of patterns) {
+  /** `input`: the patterns, repeats allowed (they are dropped here, without hashing whole patterns). */
+  constructor(input: Iterable<string>) {
+    const all: string[] = [];
+    let longest = 0;
+    let m = MAX_WINDOW;
+    let hasLineBreak = false;
+    for (const p of input) {
+      if (p.length < MIN_PATTERN) continue;
+      all.push(p);
+      if (p.length > longest) longest = p.length;
+      if (p.length < m) m = p.length;
+      if (!hasLineBreak && p.includes("\n")) hasLineBreak = true;
+    }
+    this.#hasLineBreak = hasLineBreak;
+    this.maxLength = longest;
+    this.#m = all.length === 0 ? Infinity : m;
+    const shift = this.#shift;
+    const byPrefix = this.#byPrefix;
+    const prefixSeen = this.#prefixSeen;
+    const startsPattern = this.#startsPattern;
+    const starts3 = this.#starts3;
+    shift.fill(Math.max(1, m - BLOCK + 1));
+    const patterns: string[] = [];
+    for (const p of all) {
+      // Same window key: a repeat can only be in this (short) list.
+      const k = windowKey(p, 0, m);
+      const list = byPrefix.get(k);
+      if (list) {
+        if (list.includes(p)) continue;
+        list.push(p);
+      } else byPrefix.set(k, [p]);
+      patterns.push(p);
+      prefixSeen[k & PREFIX_MASK] = 1;
       for (let j = BLOCK - 1; j < m; j++) {
         const h = block(p, j);
-        if (m - 1 - j < this.#shift[h]!) this.#shift[h] = m - 1 - j;
+        if (m - 1 - j < shift[h]!) shift[h] = m - 1 - j;
       }
-      const k = windowKey(p, 0, m);
-      this.#prefixSeen[k & PREFIX_MASK] = 1;
-      const list = this.#byPrefix.get(k);
-      if (list) list.push(p);
-      else this.#byPrefix.set(k, [p]);
-      this.#startsPattern[p.charCodeAt(0)] = 1;
-      this.#starts3[start3(p, 0)] = 1;
+      startsPattern[p.charCodeAt(0)] = 1;
+      starts3[start3(p, 0)] = 1;
     }
+    this.#sorted = sortPatterns(patterns);
   }
 
   /** Bytes held: the fixed tables and the patterns (UTF-16). */
@@ -97,6 +117,29 @@ export class MultiMatcher {
     }
     return n;
   }
+}
+
+/**
+ * The patterns in code-unit order, as `Array.prototype.sort()` gives them, in a fraction of
+ * its time for thousands of long patterns: grouped by their first three code units (an exact
+ * number), the group keys sorted natively, each (small) group sorted as strings.
+ */
+function sortPatterns(patterns: string[]): string[] {
+  const groups = new Map<number, string[]>();
+  for (const p of patterns) {
+    const key = (p.charCodeAt(0) * 65536 + p.charCodeAt(1)) * 65536 + p.charCodeAt(2);
+    const group = groups.get(key);
+    if (group) group.push(p);
+    else groups.set(key, [p]);
+  }
+  const keys = Float64Array.from(groups.keys()).sort();
+  const out: string[] = [];
+  for (const key of keys) {
+    const group = groups.get(key)!;
+    if (group.length > 1) group.sort();
+    for (const p of group) out.push(p);
+  }
+  return out;
 }
 
 /** Patterns shorter than this are not searched (the masker never asks for them). */

@@ -160,6 +160,46 @@ describe("the forms cells really print (each was missed before)", () => {
 });
 
 describe("building the matcher", () => {
+  it("repeated patterns are dropped at build; holdFrom agrees with a naive prefix check", () => {
+    let seed = 5;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const alphabet = ["a", "b", "%", "E", "4", "\u4e00", "\u00e9"];
+    const word = (len: number) => Array.from({ length: len }, () => alphabet[rand(alphabet.length)]!).join("");
+    const patterns = Array.from({ length: 300 }, () => word(4 + rand(12)));
+    const m = new MultiMatcher([...patterns, ...patterns.slice(0, 100)]);
+    const text = word(3000);
+    expect(found(m, text)).toEqual(naive(text, patterns));
+    for (let i = 0; i < 200; i++) {
+      const tail = word(1 + rand(20));
+      let expected = tail.length;
+      for (let j = Math.max(0, tail.length - m.maxLength + 1); j < tail.length; j++) {
+        if (patterns.some((p) => p.startsWith(tail.slice(j)))) {
+          expected = j;
+          break;
+        }
+      }
+      expect(m.holdFrom(tail), tail).toBe(expected);
+    }
+  });
+
+  it("a value with a lone surrogate builds and is masked (encodeURIComponent refuses it; the build threw URIError)", () => {
+    const lone = "api-\ud800-key-Zq81-value";
+    const masker = new SecretMasker([lone, SECRET]);
+    expect(masker.mask(`a ${lone} b ${SECRET}`).text).toBe("a *** b ***");
+    expect(masker.mask(new URLSearchParams({ k: lone }).toString()).text).toBe("k=***");
+  });
+
+  it("a rebuild reusing the previous masker's forms masks exactly as a fresh build", () => {
+    const values = Array.from({ length: 50 }, (_, i) => `secret-value-${i}-Zq${i * 7919}-é`);
+    const first = new SecretMasker(values);
+    const rotated = [...values.slice(1), "rotated-value-Xy42-✓"];
+    const reused = new SecretMasker(rotated, { previous: first });
+    const fresh = new SecretMasker(rotated);
+    const text = [...values, "rotated-value-Xy42-✓", Buffer.from(values[7]!).toString("base64"), encodeURIComponent("rotated-value-Xy42-✓")].join(" | ");
+    expect(reused.mask(text).text).toBe(fresh.mask(text).text);
+    expect(reused.mask(values[0]!).text).toBe(values[0]); // gone from the set: no longer masked
+  });
+
   it("1,000 secrets of many distinct Unicode characters fit in 50 MB and are found", () => {
     let seed = 11;
     const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
