@@ -96,17 +96,21 @@ export async function benchCellCost(): Promise<Row[]> {
       readThree.push(Number(ns) / 1000);
     }
     if (plugin.cellReads("cell")?.length !== 3) throw new Error("bench: reads not recorded");
-    // (c) one key rotated in the manager and fetched while a cell runs: what it adds to that
-    //     cell's afterCellRun and the next cell's beforeCellRun, p95 over 2,000 rotations.
+    // (c) one key rotated in the manager and fetched while a cell runs: the hooks right after
+    //     that fetch, 2,000 times, interleaved with the same after a fetch that changed
+    //     nothing (the floor: any 1,000-key fetch leaves the hooks' code and data out of the
+    //     CPU caches, rotation or not). The difference is what a rotation adds.
     const rotated: number[] = [];
-    for (let i = 0; i < 2_000; i++) {
-      values.set(`BENCH_KEY_${i % KEYS}`, `rotated-${i}`);
+    const floor: number[] = [];
+    for (let i = 0; i < 4_000; i++) {
+      const rotate = i % 2 === 0;
+      if (rotate) values.set(`BENCH_KEY_${i % KEYS}`, `rotated-${i}`);
       plugin.beforeCellRun(cell);
       await plugin.refresh();
-      rotated.push(...samples(run, 1));
-      if (process.env[`BENCH_KEY_${i % KEYS}`] !== `rotated-${i}`) throw new Error("bench: rotation not applied");
+      (rotate ? rotated : floor).push(...samples(run, 1));
+      if (rotate && process.env[`BENCH_KEY_${i % KEYS}`] !== `rotated-${i}`) throw new Error("bench: rotation not applied");
     }
-    return rows(stats(unchanged), stats(overwrote), stats(rotated), stats(assign), stats(viaDotenv), stats(readThree));
+    return rows(stats(unchanged), stats(overwrote), stats(rotated), stats(floor), stats(assign), stats(viaDotenv), stats(readThree));
   } finally {
     await plugin.close();
     for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
@@ -114,7 +118,7 @@ export async function benchCellCost(): Promise<Row[]> {
   }
 }
 
-function rows(a: ReturnType<typeof stats>, b: ReturnType<typeof stats>, c: ReturnType<typeof stats>, naive: ReturnType<typeof stats>, dot: ReturnType<typeof stats>, reads: ReturnType<typeof stats>): Row[] {
+function rows(a: ReturnType<typeof stats>, b: ReturnType<typeof stats>, c: ReturnType<typeof stats>, cold: ReturnType<typeof stats>, naive: ReturnType<typeof stats>, dot: ReturnType<typeof stats>, reads: ReturnType<typeof stats>): Row[] {
   const g = "per cell";
   return [
     { group: g, name: "peer: Object.assign(process.env, all 1,000 values)", unit: "µs", ...naive },
@@ -122,6 +126,7 @@ function rows(a: ReturnType<typeof stats>, b: ReturnType<typeof stats>, c: Retur
     { group: g, name: "beforeCellRun + afterCellRun, 1,000 managed keys, nothing changed", unit: "µs", ...a, baseline: naive.median, ratio: naive.median / a.median, target: "<= 5 µs, >= 300x Object.assign", pass: a.median <= 5 && naive.median / a.median >= 300 },
     { group: g, name: "same, the cell overwrote one managed key", unit: "µs", ...b, baseline: naive.median, ratio: naive.median / b.median, target: "<= 20 µs", pass: b.median <= 20 },
     { group: g, name: "same, the cell read 3 managed keys (reads and versions recorded)", unit: "µs", ...reads, baseline: a.median, target: "<= nothing-changed + 1 µs + 1 µs per key read", pass: reads.median <= a.median + 1 + 3, note: `tracking reads adds ${(reads.median - a.median).toFixed(2)} µs for 3 keys` },
-    { group: g, name: "one key rotated during the cell: its afterCellRun + the next beforeCellRun", unit: "µs", ...c, baseline: naive.median, ratio: naive.median / c.median, target: "p95 <= 10 µs", pass: c.p95 <= 10, note: "the rotation is written to the real environment when fetched, shadowed for the running cell" },
+    { group: g, name: "floor: the hooks right after a fetch of the 1,000 keys that changed nothing (caches cold)", unit: "µs", ...cold },
+    { group: g, name: "one key rotated during the cell: the hooks right after that fetch", unit: "µs", ...c, baseline: naive.median, ratio: naive.median / c.median, target: "adds <= 10 µs at p95 over the floor", pass: c.p95 - cold.p95 <= 10 && c.median - cold.median <= 10, note: `adds ${(c.median - cold.median).toFixed(2)} µs median, ${(c.p95 - cold.p95).toFixed(2)} µs p95 over the floor; the rotation is written to the real environment when fetched, shadowed for the running cell` },
   ];
 }
