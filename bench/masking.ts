@@ -131,7 +131,8 @@ export async function benchMasking(): Promise<Row[]> {
   new SecretMasker(wide.slice(0, 10)); // warm the Unicode paths
   const before = heapMiB();
   let keep: SecretMasker | undefined;
-  const wideBuilds = rounds(() => (keep = new SecretMasker(wide)), 3);
+  // As for ASCII: the first build warms the JIT; the median of the next 5 is reported.
+  const wideBuilds = rounds(() => (keep = new SecretMasker(wide)), 6).slice(1);
   const grown = heapMiB() - before;
   const ws = stats(wideBuilds);
   rows.push({ group: G, name: "build, 1,000 secrets over ~20,000 distinct code points", unit: "ms", ...ws, target: "<= 50 ms", pass: ws.median <= 50 });
@@ -145,6 +146,6 @@ export async function benchMasking(): Promise<Row[]> {
   const rs = stats(rotations);
   rows.push({ group: G, name: "rebuild after one of those 1,000 rotated (the others' forms reused)", unit: "ms", ...rs, target: "<= 50 ms", pass: rs.median <= 50 && !previous.empty });
   const matcherBytes = new MultiMatcher(wide.flatMap((v) => secretForms(v))).bytes / MiB;
-  rows.push({ group: G, name: "memory held by that masker (heap growth, 3 builds, 1 kept)", unit: "MiB", min: grown, median: grown, p95: grown, max: grown, target: "<= 50 MiB", pass: grown <= 50 && keep !== undefined, note: `the matcher's own tables: ${matcherBytes.toFixed(1)} MiB` });
+  rows.push({ group: G, name: "memory held by that masker (heap growth, 6 builds, 1 kept)", unit: "MiB", min: grown, median: grown, p95: grown, max: grown, target: "<= 50 MiB", pass: grown <= 50 && keep !== undefined, note: `the matcher's own tables: ${matcherBytes.toFixed(1)} MiB` });
   return rows;
 }

@@ -66,7 +66,9 @@ export class SecretMasker {
       for (const v of values) if (!byValue.has(v)) byValue.set(v, known?.get(v) ?? formsOfValue(v));
       this.#formsByValue = byValue;
       // Repeats across values (a value that is its own JSON form…) are dropped by the matcher.
-      this.#matcher = new MultiMatcher([...byValue.values()].flat());
+      const forms: string[] = [];
+      for (const own of byValue.values()) for (const f of own) forms.push(f);
+      this.#matcher = new MultiMatcher(forms, { noLineBreaks: true });
       this.#extra = [];
       SecretMasker.builds++;
     }

@@ -13,10 +13,16 @@ export class MultiMatcher {
   /** Window length: the shortest pattern (capped so shifts fit a byte). */
   readonly #m: number;
   readonly #shift = new Uint8Array(SIZE);
-  /** Hash of the first m characters (the window) -> the patterns that start with them. */
-  readonly #byPrefix = new Map<number, string[]>();
-  /** Whether some pattern's window key has these low bits (skips most Map lookups). */
-  readonly #prefixSeen = new Uint8Array(PREFIX_MASK + 1);
+  /**
+   * Patterns by the hash of their first m characters (the window key): a chained hash table
+   * in typed arrays (no object per pattern). `#head[key & #mask]` is the first pattern of a
+   * bucket, `#next` links the rest, `#keys` holds each pattern's full key.
+   */
+  readonly #patterns: string[] = [];
+  readonly #head: Int32Array;
+  readonly #next: Int32Array;
+  readonly #keys: Int32Array;
+  readonly #mask: number;
   /** Sorted patterns: "is this text a prefix of some pattern?" by binary search. */
   readonly #sorted: string[];
   /** Code units that occur in some pattern / that start one. */
@@ -26,39 +32,46 @@ export class MultiMatcher {
   /** Whether some pattern holds a line break (if none, text ending in one holds nothing back). */
   readonly #hasLineBreak: boolean;
 
-  /** `input`: the patterns, repeats allowed (they are dropped here, without hashing whole patterns). */
-  constructor(input: Iterable<string>) {
+  /**
+   * `input`: the patterns, repeats allowed (they are dropped here, without hashing whole
+   * patterns). `noLineBreaks`: the caller guarantees no pattern holds a "\n" (skips a scan).
+   */
+  constructor(input: Iterable<string>, options: { noLineBreaks?: boolean } = {}) {
     const all: string[] = [];
     let longest = 0;
     let m = MAX_WINDOW;
     let hasLineBreak = false;
+    const scan = options.noLineBreaks !== true;
     for (const p of input) {
       if (p.length < MIN_PATTERN) continue;
       all.push(p);
       if (p.length > longest) longest = p.length;
       if (p.length < m) m = p.length;
-      if (!hasLineBreak && p.includes("\n")) hasLineBreak = true;
+      if (scan && !hasLineBreak && p.includes("\n")) hasLineBreak = true;
     }
     this.#hasLineBreak = hasLineBreak;
     this.maxLength = longest;
     this.#m = all.length === 0 ? Infinity : m;
     const shift = this.#shift;
-    const byPrefix = this.#byPrefix;
-    const prefixSeen = this.#prefixSeen;
     const startsPattern = this.#startsPattern;
     const starts3 = this.#starts3;
     shift.fill(Math.max(1, m - BLOCK + 1));
-    const patterns: string[] = [];
-    for (const p of all) {
-      // Same window key: a repeat can only be in this (short) list.
+    let size = 1024;
+    while (size < 2 * all.length) size *= 2;
+    const head = (this.#head = new Int32Array(size).fill(-1));
+    const next = (this.#next = new Int32Array(all.length));
+    const keys = (this.#keys = new Int32Array(all.length));
+    const mask = (this.#mask = size - 1);
+    const patterns = this.#patterns;
+    outer: for (const p of all) {
       const k = windowKey(p, 0, m);
-      const list = byPrefix.get(k);
-      if (list) {
-        if (list.includes(p)) continue;
-        list.push(p);
-      } else byPrefix.set(k, [p]);
+      // Same window key: a repeat can only be in this (short) chain.
+      for (let i = head[k & mask]!; i >= 0; i = next[i]!) if (keys[i] === k && patterns[i] === p) continue outer;
+      const index = patterns.length;
       patterns.push(p);
-      prefixSeen[k & PREFIX_MASK] = 1;
+      keys[index] = k;
+      next[index] = head[k & mask]!;
+      head[k & mask] = index;
       for (let j = BLOCK - 1; j < m; j++) {
         const h = block(p, j);
         if (m - 1 - j < shift[h]!) shift[h] = m - 1 - j;
@@ -66,20 +79,23 @@ export class MultiMatcher {
       startsPattern[p.charCodeAt(0)] = 1;
       starts3[start3(p, 0)] = 1;
     }
-    this.#sorted = sortPatterns(patterns);
+    this.#sorted = sortPatterns(patterns.slice());
   }
 
   /** Bytes held: the fixed tables and the patterns (UTF-16). */
   get bytes(): number {
-    return this.#shift.byteLength + this.#prefixSeen.byteLength + this.#starts3.byteLength + this.#startsPattern.byteLength + this.#sorted.reduce((n, p) => n + 2 * p.length + 64, 0);
+    return this.#shift.byteLength + this.#head.byteLength + this.#next.byteLength + this.#keys.byteLength + this.#starts3.byteLength + this.#startsPattern.byteLength + this.#sorted.reduce((n, p) => n + 2 * p.length + 64, 0) + 8 * this.#patterns.length;
   }
 
   /** Calls `onMatch(start, end)` for every occurrence inside [from, to) (in no particular order within a position). */
   find(text: string, from: number, to: number, onMatch: (start: number, end: number) => void): void {
     const m = this.#m;
     const shift = this.#shift;
-    const byPrefix = this.#byPrefix;
-    const prefixSeen = this.#prefixSeen;
+    const head = this.#head;
+    const next = this.#next;
+    const keys = this.#keys;
+    const patterns = this.#patterns;
+    const mask = this.#mask;
     for (let pos = from + m - 1; pos < to; ) {
       const s = shift[block(text, pos)]!;
       if (s !== 0) {
@@ -88,8 +104,11 @@ export class MultiMatcher {
       }
       const start = pos - m + 1;
       const key = windowKey(text, start, m);
-      const candidates = prefixSeen[key & PREFIX_MASK] === 0 ? undefined : byPrefix.get(key);
-      if (candidates) for (const p of candidates) if (start + p.length <= to && text.startsWith(p, start)) onMatch(start, start + p.length);
+      for (let i = head[key & mask]!; i >= 0; i = next[i]!) {
+        if (keys[i] !== key) continue;
+        const p = patterns[i]!;
+        if (start + p.length <= to && text.startsWith(p, start)) onMatch(start, start + p.length);
+      }
       pos++;
     }
   }
@@ -120,26 +139,41 @@ export class MultiMatcher {
 }
 
 /**
- * The patterns in code-unit order, as `Array.prototype.sort()` gives them, in a fraction of
- * its time for thousands of long patterns: grouped by their first three code units (an exact
- * number), the group keys sorted natively, each (small) group sorted as strings.
+ * The patterns (no repeats) in code-unit order, as `Array.prototype.sort()` gives them, in a
+ * fraction of its time for thousands of long patterns that share prefixes (`%E4%B8…`,
+ * `\\u4e…`): grouped by three code units at a time (an exact number: each unit + 1, 0 past
+ * the end, so a pattern sorts before its extensions), group keys sorted natively, groups
+ * refined the same way from the next three units, small groups sorted as strings.
  */
-function sortPatterns(patterns: string[]): string[] {
+export function sortPatterns(patterns: string[]): string[] {
+  const out: string[] = [];
+  sortFrom(patterns, 0, out);
+  return out;
+}
+
+function sortFrom(patterns: string[], at: number, out: string[]): void {
+  if (patterns.length <= 16) {
+    for (const p of patterns.sort()) out.push(p);
+    return;
+  }
   const groups = new Map<number, string[]>();
   for (const p of patterns) {
-    const key = (p.charCodeAt(0) * 65536 + p.charCodeAt(1)) * 65536 + p.charCodeAt(2);
+    const key = (unit(p, at) * 131072 + unit(p, at + 1)) * 131072 + unit(p, at + 2);
     const group = groups.get(key);
     if (group) group.push(p);
     else groups.set(key, [p]);
   }
   const keys = Float64Array.from(groups.keys()).sort();
-  const out: string[] = [];
   for (const key of keys) {
     const group = groups.get(key)!;
-    if (group.length > 1) group.sort();
-    for (const p of group) out.push(p);
+    if (group.length === 1) out.push(group[0]!);
+    else sortFrom(group, at + 3, out);
   }
-  return out;
+}
+
+/** The code unit at `i` plus one, or 0 past the end. */
+function unit(p: string, i: number): number {
+  return i < p.length ? p.charCodeAt(i) + 1 : 0;
 }
 
 /** Patterns shorter than this are not searched (the masker never asks for them). */
@@ -147,7 +181,6 @@ const MIN_PATTERN = 4;
 /** Windows longer than this would not let shifts fit in a byte. */
 const MAX_WINDOW = 200;
 const BLOCK = 4;
-const PREFIX_MASK = (1 << 16) - 1;
 const BITS = 18;
 const SIZE = 1 << BITS;
 

@@ -1,6 +1,6 @@
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
-import { MultiMatcher } from "../redaction/matcher.js";
+import { MultiMatcher, sortPatterns } from "../redaction/matcher.js";
 import { secretForms } from "../redaction/encodings.js";
 import { createStreamMasker, SecretMasker } from "../redaction/masker.js";
 
@@ -180,6 +180,19 @@ describe("building the matcher", () => {
       }
       expect(m.holdFrom(tail), tail).toBe(expected);
     }
+  });
+
+  it("sorts patterns exactly as Array.prototype.sort, long shared prefixes and patterns that are prefixes of others included", () => {
+    let seed = 9;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const units = ["%", "E", "4", "B", "8", "a", "\u4e00", "\uffff", "\ud83d", "\ude00", "\u0000"];
+    const set = new Set<string>();
+    for (let i = 0; i < 3000; i++) {
+      const prefix = ["%E4%B8%", "\\u4e", "", "e4b8"][rand(4)]!;
+      set.add(prefix + Array.from({ length: 1 + rand(12) }, () => units[rand(units.length)]!).join(""));
+    }
+    const patterns = [...set];
+    expect(sortPatterns([...patterns])).toEqual([...patterns].sort());
   });
 
   it("a value with a lone surrogate builds and is masked (encodeURIComponent refuses it; the build threw URIError)", () => {
