@@ -2,8 +2,13 @@
 // atomic writer's exact layout and swap sequence, the agents' write styles, and what can go
 // wrong with files. Plus refresh_interval for API providers.
 import { chmod, mkdir, readdir, readlink, rename, rm, symlink, writeFile } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { promisify } from "node:util";
 import { describe, expect, test as base } from "./fixtures.js";
+import { ROOT } from "./cli-fixtures.js";
 import { CANARY, notebookToml, PROJECT, tempDir, waitFor } from "./helpers.js";
 
 /**
@@ -161,17 +166,30 @@ describe("files provider", () => {
     expect(p.status().error).toMatch(/holds 1001 entries, more than the 1000 allowed$/);
   });
 
-  test.skipIf(process.getuid?.() === 0)("permission denied on the directory is a clear error (not run as root: root reads anything)", async ({ dir, makePlugin }) => {
+  test("permission denied on the directory is a clear error (as root: checked in a child running as nobody, since root reads anything)", async ({ dir, makePlugin }) => {
     const vol = join(dir, "locked");
     await atomicWrite(vol, { A: "1" });
+    await writeFile(join(dir, "notebook.toml"), filesNotebook("locked"));
     await chmod(vol, 0o000);
     try {
-      await writeFile(join(dir, "notebook.toml"), filesNotebook("locked"));
-      const p = makePlugin();
-      await p.open();
-      expect(p.status().error).toMatch(/^Files read failed: permission denied on .*locked \(EACCES\)$/);
+      let error: string | null;
+      if (process.getuid?.() !== 0) {
+        const p = makePlugin();
+        await p.open();
+        error = p.status().error;
+      } else {
+        // The same plugin in a process without root's override (its own temp dir stays readable).
+        await chmod(dir, 0o755);
+        const script = `const { createSecretManagerPlugin } = await import(${JSON.stringify(pathToFileURL(join(ROOT, "plugin", "index.ts")).href)});
+          const p = createSecretManagerPlugin({ notebookDir: ${JSON.stringify(dir)}, env: {}, credentials: {}, watch: false });
+          await p.open(); process.stdout.write(JSON.stringify(p.status().error)); await p.close();`;
+        const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { cwd: ROOT, uid: 65534, gid: 65534, env: { PATH: process.env["PATH"], HOME: tmpdir() }, timeout: 60_000 });
+        error = JSON.parse(stdout) as string | null;
+      }
+      expect(error).toMatch(/^Files read failed: permission denied on .*locked \(EACCES\)$/);
     } finally {
       await chmod(vol, 0o755);
+      await chmod(dir, 0o700);
     }
   });
 });
