@@ -287,6 +287,21 @@ describe("infisical provider", () => {
     expect(server.logins()).toBe(1);
   });
 
+  it("a token error right after a fresh login is reported, not answered with a second login", async () => {
+    server.faults.failNext = { count: 1, status: 401, pathPrefix: "/api/v3" };
+    const r = await fetchWith(base, identityCredentials(server));
+    expect(r.error).toMatch(/^Infisical list_secrets failed: .*\[StatusCode=401\]/);
+    expect(server.logins()).toBe(1);
+  });
+
+  it("a fetch that joined another's login still succeeds when that one's deadline stops it", async () => {
+    server.faults.latencyMs = 300;
+    const [short, long] = await Promise.all([fetchWith(base, identityCredentials(server), 100), fetchWith(base, identityCredentials(server))]);
+    expect(short.error).toBe("The secret manager did not answer within 0.1s.");
+    expect(long.error).toBeNull();
+    expect(long.secrets).toMatchObject({ OPENAI_API_KEY: CANARY.openai });
+  });
+
   it("returns an error after close instead of throwing", async () => {
     await provider.close?.();
     const r = await fetchWith(base, identityCredentials(server));

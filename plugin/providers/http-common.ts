@@ -1,6 +1,7 @@
-// What the HTTP-API providers (Vault, Doppler) and the AWS provider share: the rules common
-// to every manager (values that are not strings, base_url pinning, credentials kept out of
-// messages) and one retrying JSON request over `fetch` that stops with the plugin's signal.
+// What the HTTP-API providers (Infisical, Vault, Doppler) and the AWS provider share: the
+// rules common to every manager (values that are not strings, base_url pinning, credentials
+// kept out of messages) and one retrying JSON request over node:http(s) that stops with the
+// plugin's signal.
 import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { networkCause, unreachable } from "./network-errors.js";
 

@@ -1,8 +1,8 @@
-// Infisical over its HTTP API with plain `fetch`: the Universal Auth login and the raw
-// secrets list, the same two requests @infisical/sdk 5.0.2 sends
-// (fixtures/infisical-captures/sdk-5.0.2-proxy-log.jsonl). Plain `fetch` stops with the
-// plugin's signal, so no worker thread is needed to cancel a call, it honours Retry-After,
-// and nothing large loads: the SDK could do none of these (DESIGN §2/§5.7 ran it in a worker).
+// Infisical over its HTTP API (http-common's requestJson): the Universal Auth login and the
+// raw secrets list, the same two requests @infisical/sdk 5.0.2 sends
+// (fixtures/infisical-captures/sdk-5.0.2-proxy-log.jsonl). A request stops with the plugin's
+// signal, so no worker thread is needed to cancel a call, Retry-After is honoured, and
+// nothing large loads: the SDK could do none of these (DESIGN §2/§5.7 ran it in a worker).
 import type { FetchContext, FetchResult, InfisicalProviderOptions, ProviderConfig, SecretProvider } from "../types.js";
 import { countOption, redact, requestJson, withRetries } from "./http-common.js";
 import { flattenSecrets, infisicalReason, INFISICAL_CREDENTIALS, INFISICAL_SETTINGS, isTokenError, jwtExpiry, resolveTarget, type InfisicalAuth, type InfisicalConfig } from "./infisical-target.js";
@@ -40,7 +40,8 @@ export function createInfisicalProvider(options: InfisicalProviderOptions = {}):
   /** Aborted by close(): a request in flight stops at once. */
   const lifetime = new AbortController();
   let token: Token | null = null;
-  let loggingIn: { key: string; promise: Promise<Token> } | null = null;
+  /** A login under way, shared by every fetch that needs it; `signal` is the one it runs under. */
+  let loggingIn: { key: string; promise: Promise<Token>; signal: AbortSignal } | null = null;
 
   async function login(host: string, auth: InfisicalAuth, key: string, signal: AbortSignal): Promise<Token> {
     const issuedAt = Date.now();
@@ -71,7 +72,7 @@ export function createInfisicalProvider(options: InfisicalProviderOptions = {}):
   async function tokenFor(host: string, auth: InfisicalAuth, key: string, signal: AbortSignal, stale: Token | null): Promise<Token> {
     if (token && token.key === key && token !== stale && tokenUsable(token, Date.now())) return token;
     if (loggingIn?.key !== key) {
-      const promise = login(host, auth, key, signal).then(
+      const promise: Promise<Token> = login(host, auth, key, signal).then(
         (t) => {
           if (loggingIn?.promise === promise) loggingIn = null;
           token = t;
@@ -82,9 +83,16 @@ export function createInfisicalProvider(options: InfisicalProviderOptions = {}):
           throw error;
         },
       );
-      loggingIn = { key, promise };
+      loggingIn = { key, promise, signal };
     }
-    return loggingIn.promise;
+    const shared = loggingIn;
+    try {
+      return await shared.promise;
+    } catch (error) {
+      // Stopped by the deadline of the fetch that started it, not by ours: log in ourselves.
+      if (shared.signal !== signal && shared.signal.aborted && !signal.aborted) return tokenFor(host, auth, key, signal, stale);
+      throw error;
+    }
   }
 
   async function fetchSecrets(config: InfisicalConfig, ctx: FetchContext, signal: AbortSignal) {
@@ -93,8 +101,10 @@ export function createInfisicalProvider(options: InfisicalProviderOptions = {}):
     // The query @infisical/sdk 5.0.2 sends for listSecrets({ expandSecretReferences, includeImports: true, recursive: false }).
     const query = new URLSearchParams({ workspaceId: projectId, environment, expandSecretReferences: "true", include_imports: "true", recursive: "false", secretPath, viewSecretValue: "true" });
     const url = `${host}/api/v3/secrets/raw?${query}`;
+    const before = token;
     let current = await tokenFor(host, auth, key, signal, null);
-    let relogged = false;
+    // Logged in just now: a token error on the list is not the token's age, do not log in again.
+    let relogged = current !== before;
     for (;;) {
       signal.throwIfAborted();
       try {
@@ -125,14 +135,22 @@ export function createInfisicalProvider(options: InfisicalProviderOptions = {}):
     async fetch(config: ProviderConfig, ctx): Promise<FetchResult> {
       const done = (secrets: Record<string, string>, error: string | null): FetchResult => ({ secrets, fetchedAt: new Date().toISOString(), error });
       if (lifetime.signal.aborted) return done({}, "The Infisical provider is closed.");
-      const signal = AbortSignal.any([ctx.signal, lifetime.signal]);
+      // The fetch stops with the registry's deadline or with close(), whichever comes first.
+      const stop = new AbortController();
+      const abort = () => stop.abort(ctx.signal.aborted ? ctx.signal.reason : lifetime.signal.reason);
+      if (ctx.signal.aborted) abort();
+      ctx.signal.addEventListener("abort", abort, { once: true });
+      lifetime.signal.addEventListener("abort", abort, { once: true });
       try {
-        const { secrets, versions } = await fetchSecrets(config as InfisicalConfig, ctx, signal);
+        const { secrets, versions } = await fetchSecrets(config as InfisicalConfig, ctx, stop.signal);
         return { ...done(secrets, null), versions };
       } catch (error) {
         if (lifetime.signal.aborted) return done({}, "The Infisical provider is closed.");
-        if (signal.aborted) return done({}, "The fetch was cancelled.");
+        if (stop.signal.aborted) return done({}, "The fetch was cancelled.");
         return done({}, redact((error as Error).message, ctx.credentials, INFISICAL_CREDENTIALS));
+      } finally {
+        ctx.signal.removeEventListener("abort", abort);
+        lifetime.signal.removeEventListener("abort", abort);
       }
     },
     async close() {
