@@ -1,6 +1,6 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { Socket } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { listenLoopback } from "../loopback.js";
 import { StrataSecretsError } from "../../plugin/errors.js";
 import type { ProviderDescription, SecretManagerConfig, SecretManagerPlugin } from "../../plugin/types.js";
 import type { Kernel } from "../kernel.js";
@@ -35,7 +35,6 @@ const COOKIE = "strata_panel_token";
 export async function startPanel(options: PanelOptions): Promise<Panel> {
   const { plugin, kernel } = options;
   const token = options.token ?? randomBytes(32).toString("hex");
-  const sockets = new Set<Socket>();
   const streams = new Set<ServerResponse>();
   let origin = "";
   let hosts: string[] = [];
@@ -172,23 +171,10 @@ export async function startPanel(options: PanelOptions): Promise<Panel> {
     }
   }
 
-  const server = createServer((req, res) => void handle(req, res).catch(() => res.destroy()));
-  // What Node's HTTP parser itself rejects (bad request lines, headers): 400, never a crash.
-  server.on("clientError", (_error, socket) => {
-    if (socket.writable && !socket.destroyed) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
-    else socket.destroy();
-  });
-  server.on("connection", (s) => {
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
-  });
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
-  origin = `http://127.0.0.1:${port}`;
+  // What Node's HTTP parser itself rejects (bad request lines, headers) gets a 400 there.
+  const server = await listenLoopback(handle, (res) => res.destroy(), options.port);
+  const port = server.port;
+  origin = server.url;
   hosts = [`127.0.0.1:${port}`, `localhost:${port}`];
 
   let pending: NodeJS.Timeout | null = null;
@@ -210,8 +196,7 @@ export async function startPanel(options: PanelOptions): Promise<Panel> {
       (closing ??= new Promise<void>((resolve) => {
         if (pending) clearTimeout(pending);
         for (const s of streams) s.end();
-        server.close(() => resolve());
-        for (const s of sockets) s.destroy();
+        void server.close().then(resolve);
       })),
   };
 }
