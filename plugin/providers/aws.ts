@@ -3,7 +3,7 @@
 // snapshot taken when the plugin was created: the SDK never reads process.env (which the
 // plugin patches from [env] and the manager) to decide where requests go or who signs them.
 import type { FetchContext, FetchResult, ProviderConfig, SecretProvider } from "../types.js";
-import { checkBaseUrl, countOption, normalizeHost, normalizeValues, now, redact } from "./http-common.js";
+import { checkBaseUrl, countOption, failedFetch, normalizeHost, normalizeValues, now } from "./http-common.js";
 
 /** Masked in output; left in the env cells see unless `scrubCredentials: true`. */
 export const AWS_CREDENTIALS = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"] as const;
@@ -152,10 +152,7 @@ export function createAwsProvider(options: AwsProviderOptions = {}): SecretProvi
       try {
         return await get(config as AwsConfig, ctx);
       } catch (error) {
-        if (ctx.signal.aborted) return { secrets: {}, fetchedAt: now(), error: "The fetch was cancelled." };
-        const message = (error as Error).message;
-        const text = /^(AWS Secrets Manager|No AWS|Refused)/.test(message) ? message : `AWS Secrets Manager get_secret_value failed: ${message}`;
-        return { secrets: {}, fetchedAt: now(), error: redact(text, ctx.credentials, AWS_CREDENTIALS) };
+        return failedFetch(error, ctx, { own: /^(AWS Secrets Manager|No AWS|Refused)/, wrap: "AWS Secrets Manager get_secret_value failed", credentials: AWS_CREDENTIALS });
       }
     },
     async close() {

@@ -2,7 +2,7 @@
 // signal and with real errors (@dopplerhq/node-sdk cannot be cancelled and throws an
 // uncaught SyntaxError on the HTML 503 its edge can answer).
 import type { FetchResult, ProviderConfig, SecretProvider } from "../types.js";
-import { checkBaseUrl, countOption, HttpError, normalizeHost, normalizeValues, now, redact, requestJson, withRetries } from "./http-common.js";
+import { checkBaseUrl, countOption, failedFetch, HttpError, normalizeHost, normalizeValues, now, redact, requestJson, withRetries } from "./http-common.js";
 
 export const DOPPLER_CREDENTIALS = ["DOPPLER_TOKEN"] as const;
 export const DOPPLER_SETTINGS = ["DOPPLER_API_HOST"] as const;
@@ -97,9 +97,7 @@ export function createDopplerProvider(options: DopplerProviderOptions = {}): Sec
         }
         return result;
       } catch (error) {
-        if (ctx.signal.aborted) return { secrets: {}, fetchedAt: now(), error: "The fetch was cancelled." };
-        const message = (error as Error).message;
-        return fail(/^(Doppler|Refused)/.test(message) ? message : `Doppler download failed: ${message}`);
+        return failedFetch(error, ctx, { own: /^(Doppler|Refused)/, wrap: "Doppler download failed", credentials: DOPPLER_CREDENTIALS });
       }
     },
   };

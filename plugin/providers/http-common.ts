@@ -3,6 +3,7 @@
 // kept out of messages) and one retrying JSON request over node:http(s) that stops with the
 // plugin's signal.
 import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
+import type { FetchContext, FetchResult } from "../types.js";
 import { networkCause, unreachable } from "./network-errors.js";
 
 type Credentials = Readonly<Record<string, string | undefined>>;
@@ -236,3 +237,15 @@ export function countOption(factory: string, option: string, value: number | und
 
 /** A FetchResult's time stamp. */
 export const now = (): string => new Date().toISOString();
+
+/**
+ * A fetch that threw, as its result: "cancelled" when the signal stopped it, else the
+ * message — under `wrap` unless it is already one of the manager's own (`own`) — with no
+ * credential value in it.
+ */
+export function failedFetch(error: unknown, ctx: FetchContext, manager: { own: RegExp; wrap: string; credentials: readonly string[] }): FetchResult {
+  if (ctx.signal.aborted) return { secrets: {}, fetchedAt: now(), error: "The fetch was cancelled." };
+  const message = (error as Error).message;
+  const text = manager.own.test(message) ? message : `${manager.wrap}: ${message}`;
+  return { secrets: {}, fetchedAt: now(), error: redact(text, ctx.credentials, manager.credentials) };
+}

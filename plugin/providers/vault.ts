@@ -2,7 +2,7 @@
 // Vault's HTTP API with `fetch` (HashiCorp ships no official JavaScript client), cancelled by
 // the plugin's signal, transient failures retried inside the deadline.
 import type { FetchContext, FetchResult, ProviderConfig, SecretProvider } from "../types.js";
-import { checkBaseUrl, countOption, HttpError, normalizeHost, normalizeValues, now, redact, requestJson, withRetries } from "./http-common.js";
+import { checkBaseUrl, countOption, failedFetch, HttpError, normalizeHost, normalizeValues, now, requestJson, withRetries } from "./http-common.js";
 
 /** Scrubbed from cells and masked in output. */
 export const VAULT_CREDENTIALS = ["VAULT_TOKEN", "VAULT_ROLE_ID", "VAULT_SECRET_ID"] as const;
@@ -202,10 +202,7 @@ export function createVaultProvider(options: VaultProviderOptions = {}): SecretP
       try {
         return await read(config as VaultConfig, ctx);
       } catch (error) {
-        if (ctx.signal.aborted) return { secrets: {}, fetchedAt: now(), error: "The fetch was cancelled." };
-        const message = (error as Error).message;
-        const text = /^(Vault |No Vault|Refused)/.test(message) ? message : `Vault read failed: ${message}`;
-        return { secrets: {}, fetchedAt: now(), error: redact(text, ctx.credentials, VAULT_CREDENTIALS) };
+        return failedFetch(error, ctx, { own: /^(Vault |No Vault|Refused)/, wrap: "Vault read failed", credentials: VAULT_CREDENTIALS });
       }
     },
   };
