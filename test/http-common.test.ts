@@ -75,6 +75,22 @@ describe("requestJson", () => {
     await expect(pending).rejects.toThrow("deadline");
   });
 
+  it("an endless answer is cut off at 16 MiB (not read until memory runs out) and not retried", async () => {
+    const url = await serve((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      const chunk = Buffer.alloc(1024 * 1024, 0x20);
+      const pump = () => {
+        while (res.write(chunk)) if (res.destroyed) return;
+        if (!res.destroyed) res.once("drain", pump);
+      };
+      res.on("close", () => res.removeAllListeners("drain"));
+      pump();
+    });
+    const error = await requestJson(url, { signal: signal() }, reason).catch((e: unknown) => e);
+    expect(error).not.toBeInstanceOf(NetworkError); // not retried: the same server would send it again
+    expect((error as Error).message).toBe(`the answer from ${url} is larger than 16 MiB`);
+  });
+
   it("Retry-After in seconds reaches the error; non-JSON error bodies are kept as text", async () => {
     const url = await serve((_req, res) => res.writeHead(429, { "retry-after": "2" }).end("<html>slow down</html>"));
     const error = (await requestJson(url, { signal: signal() }, reason).catch((e: unknown) => e)) as HttpError;

@@ -104,6 +104,11 @@ interface Exchange {
 
 let https: Promise<typeof import("node:https")> | undefined;
 
+/** No manager's answer for one notebook comes near this; a server streaming more is cut off. */
+export const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
+
+class AnswerTooLarge extends Error {}
+
 /**
  * One request over node:http(s). Not `fetch`: its first call loads undici (~50 ms, most of a
  * first fetch on loopback), and it follows redirects to other hosts. Here a redirect is
@@ -123,7 +128,15 @@ async function exchange(url: string, init: RequestInit, redirects = 0): Promise<
     };
     const req = send(target, { method: init.method ?? "GET", headers }, (res) => {
       const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      let size = 0;
+      res.on("data", (chunk: Buffer) => {
+        size += chunk.length;
+        if (size <= MAX_ANSWER_BYTES) chunks.push(chunk);
+        else {
+          req.destroy();
+          fail(new AnswerTooLarge());
+        }
+      });
       res.on("error", fail);
       res.on("end", () => {
         init.signal.removeEventListener("abort", onAbort);
@@ -159,6 +172,8 @@ export async function requestJson(url: string, init: RequestInit, reason: (body:
     res = await exchange(url, init);
   } catch (error) {
     init.signal.throwIfAborted();
+    // Not a network failure and not worth another try: the same server would send it again.
+    if (error instanceof AnswerTooLarge) throw new Error(`the answer from ${new URL(url).origin} is larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB`);
     const cause = networkCause(error);
     if (cause) throw new NetworkError(unreachable(url, cause), cause.fatal);
     throw new NetworkError(`cannot reach ${new URL(url).origin}: ${(error as Error).message}`, false);
