@@ -101,9 +101,9 @@ export interface SecretProvider {
 
 /** Options of the built-in Infisical provider (`createInfisicalProvider`). */
 export interface InfisicalProviderOptions {
-  /** First back-off delay before retrying a 5xx, ms (default 1,000). */
+  /** First back-off delay (doubled each time) when the answer has no Retry-After, ms (default 1,000). */
   retryMinTimeoutMs?: number;
-  /** Retries of a 5xx answer (default 2). */
+  /** Retries of a 429, a 5xx or a dropped connection, inside the fetch's deadline (default 2). */
   retries?: number;
 }
 
