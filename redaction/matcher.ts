@@ -4,8 +4,8 @@
  * slides over the text; a table of 4-character blocks (hashed, any alphabet) says how far it
  * may jump — in ordinary output and in base64, most of the window's length at once — and
  * only where no jump is possible are candidates (by a hash of the whole window) compared with
- * the text. Built in a few milliseconds for thousands of patterns; its tables are a fixed
- * 384 KB plus the patterns themselves.
+ * the text. Built in milliseconds for thousands of patterns; its tables are a fixed 384 KB
+ * plus ~20 bytes per pattern and the patterns themselves.
  */
 export class MultiMatcher {
   /** Length of the longest pattern. */
