@@ -16,6 +16,8 @@ export interface KernelOptions {
   echo?: boolean;
   /** Awaited before each cell, before the plugins' hooks (the CLI syncs its masker here). */
   beforeCell?: (cell: CellSource) => Promise<void>;
+  /** Awaited after each cell, once its output is saved (the CLI keeps what cells read here). */
+  afterCell?: (cell: CellSource, result: CellResult) => Promise<void>;
   /**
    * Catch what cells leave behind (an unawaited rejection, a timer that throws) instead of
    * letting it end the process: reported, masked, as a late error of the cell that caused it.
@@ -125,6 +127,7 @@ export function createKernel(options: KernelOptions) {
     const result: CellResult = { id: cell.id, ok: error === undefined, ...out, durationMs: performance.now() - started };
     if (error !== undefined) result.error = error;
     if (late.length > 0) result.lateErrors = late;
+    await options.afterCell?.(cell, result);
     return result;
   }
 

@@ -1,6 +1,6 @@
 import type { CellAccess } from "./env-tracker.js";
 import type { EnvEntry } from "./env-model.js";
-import type { CellRead, StaleCell } from "./types.js";
+import type { CellProvenance, CellRead, StaleCell } from "./types.js";
 
 type Entries = ReadonlyMap<string, EnvEntry>;
 
@@ -81,6 +81,47 @@ export class CellReads {
     return news ? stale : null;
   }
 
+  /**
+   * What each cell last read, for another session: only keys whose version is the manager's
+   * own id (`infisical@7`); a session-local counter means nothing after a restart.
+   */
+  export(): CellProvenance {
+    const out: CellProvenance = {};
+    for (const [id, seen] of this.#cells) {
+      const keys: Record<string, { source: string; version: string }> = {};
+      let any = false;
+      for (const [key, s] of seen) {
+        if (!isManagerVersion(s)) continue;
+        keys[key] = { source: s.source, version: s.version };
+        any = true;
+      }
+      if (any) out[id] = keys;
+    }
+    return out;
+  }
+
+  /**
+   * Seeds the cells this session has not run yet with what an earlier session recorded
+   * (`export()`'s shape). Anything malformed is skipped; returns how many cells were taken.
+   */
+  import(data: unknown): number {
+    if (!isRecord(data)) return 0;
+    let taken = 0;
+    for (const [id, keys] of Object.entries(data).slice(0, MAX_CELLS)) {
+      if (this.#cells.has(id) || !isRecord(keys)) continue;
+      const seen = new Map<string, Seen>();
+      for (const [key, s] of Object.entries(keys).slice(0, MAX_KEYS)) {
+        if (key.length > 256 || !isRecord(s) || typeof s["source"] !== "string" || typeof s["version"] !== "string") continue;
+        const entry = { source: s["source"], version: s["version"] };
+        if (isManagerVersion(entry)) seen.set(key, entry);
+      }
+      if (seen.size === 0) continue;
+      this.#cells.set(id, seen);
+      taken++;
+    }
+    return taken;
+  }
+
   forget(id: string): void {
     this.#cells.delete(id);
     this.#reported.delete(id);
@@ -94,6 +135,19 @@ function unchanged(prev: ReadonlyMap<string, Seen>, access: CellAccess, entries:
     if (!p || !e || e.version !== p.version || e.source !== p.source || access.written.has(key)) return false;
   }
   return true;
+}
+
+/** Bounds for what an earlier session's file may seed. */
+const MAX_CELLS = 10_000;
+const MAX_KEYS = 10_000;
+
+/** The manager's own version id ("infisical@7"), not a session-local counter ("s12"). */
+function isManagerVersion(s: Seen): boolean {
+  return s.version.startsWith(`${s.source}@`) && s.version.length > s.source.length + 1 && s.version.length <= 512;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 function isCurrent(seen: Seen, now: EnvEntry | undefined): boolean {

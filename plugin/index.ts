@@ -7,6 +7,7 @@ export { createDopplerProvider, DOPPLER_CREDENTIALS, type DopplerProviderOptions
 export { createFilesProvider, type FilesProviderOptions } from "./providers/files.js";
 export { isSensitiveName, MASKED, SENSITIVE_SUBSTRINGS } from "../redaction/sensitive.js";
 export type {
+  CellProvenance,
   CellRead,
   CellRef,
   ConfigValue,

@@ -174,6 +174,15 @@ function pluginApi(parts: Parts): SecretManagerPlugin {
     maskOutput: (text) => masking.mask(text),
     cellReads: (id) => parts.reads.read(id, session.model.entries),
     staleCells: () => parts.reads.stale(session.model.entries),
+    provenance: () => parts.reads.export(),
+    restoreProvenance(data) {
+      const taken = parts.reads.import(data);
+      if (taken > 0) {
+        const stale = parts.reads.changed(session.model.entries);
+        if (stale) parts.emit({ type: "cells-stale", cells: stale });
+      }
+      return taken;
+    },
     createOutputMasker: () => masking.stream(),
     close: () => life.close(parts.close),
     [Symbol.asyncDispose]: () => plugin.close(),

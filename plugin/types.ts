@@ -146,6 +146,13 @@ export interface CellRead {
   current: boolean;
 }
 
+/**
+ * Which managed keys each cell last read and the manager's version id of each value — never a
+ * value, never a hash of one; session-local counters are left out. `provenance()` /
+ * `restoreProvenance()`: a kernel keeps it across restarts.
+ */
+export type CellProvenance = Record<string, Record<string, { source: string; version: string }>>;
+
 /** A cell that ran with values that are no longer current, and which keys changed. */
 export interface StaleCell {
   id: string;
@@ -274,6 +281,18 @@ export interface SecretManagerPlugin extends AsyncDisposable {
   cellReads(id: string): CellRead[] | null;
   /** Cells that ran with a value that has since changed (rotated, removed, another source), in run order. */
   staleCells(): StaleCell[];
+  /**
+   * What each cell last read, with the manager's version ids (keys whose version is only a
+   * session-local counter are left out), for a kernel to keep across restarts. No values.
+   * @example await writeFile(".strata/provenance.json", JSON.stringify(plugin.provenance()))
+   */
+  provenance(): CellProvenance;
+  /**
+   * Seeds what cells read in an earlier session (`provenance()`'s shape; malformed entries are
+   * skipped, cells already run in this session are kept). Cells whose values changed since are
+   * stale at once (a `cells-stale` event). Returns how many cells were taken.
+   */
+  restoreProvenance(data: unknown): number;
   /**
    * A streaming masker: `write(chunk)` returns text safe to emit now, `flush()` the rest.
    * @example const m = plugin.createOutputMasker(); out(m.write(chunk)); out(m.flush());

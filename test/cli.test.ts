@@ -4,7 +4,7 @@ import { createSecretManagerPlugin } from "../plugin/index.js";
 import { createInfisicalProvider } from "../plugin/providers/infisical.js";
 import { test, WAIT } from "./cli-fixtures.js";
 import { describe, expect } from "./fixtures.js";
-import { CANARY, canariesIn, PROJECT, waitFor, writeNotebook } from "./helpers.js";
+import { CANARY, canariesIn, canaryFilesUnder, PROJECT, waitFor, writeNotebook } from "./helpers.js";
 
 describe("strata-secrets CLI", () => {
   test("run: runs every cell, prints badges and status, saves masked console files", async ({ dir, run, demoNotebook }) => {
@@ -160,6 +160,28 @@ describe("strata-secrets CLI", () => {
     const usage = start(["watch", dir, "--rerun-stale"]);
     expect(await usage.exit).toBe(2);
     expect(usage.err()).toContain("--rerun-stale needs --run");
+  });
+
+  test("what cells read is kept in .strata/provenance.json (names and versions, no values): a restarted watch knows which ran with a key rotated meanwhile", async ({ server, dir, run, start, demoNotebook }) => {
+    await demoNotebook();
+    expect((await run(["run", dir])).code).toBe(0);
+    const kept = JSON.parse(await readFile(join(dir, ".strata", "provenance.json"), "utf8"));
+    const v1 = { source: "infisical", version: "infisical@1" };
+    expect(kept).toEqual({ version: 1, cells: { connect: { DATABASE_URL: v1 }, hello: { OPENAI_API_KEY: v1 }, oops: { OPENAI_API_KEY: v1 } } });
+    server.store.setSecret(PROJECT, "dev", "/", "OPENAI_API_KEY", CANARY.rotated);
+    const w = start(["watch", dir]);
+    await waitFor(() => w.out().includes("watching"), WAIT, "watch to start");
+    expect(w.out()).toMatch(/stale: hello ran with an older OPENAI_API_KEY; oops ran with an older OPENAI_API_KEY/);
+    w.child.kill("SIGTERM");
+    expect(await w.exit).toBe(0);
+    expect(canariesIn(w.out() + w.err())).toEqual([]);
+    expect(await canaryFilesUnder(dir)).toEqual([]);
+    // A damaged file is a warning, not a failure, and is rewritten after the next cell.
+    await writeFile(join(dir, ".strata", "provenance.json"), "{ not json");
+    const again = await run(["run", dir]);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain("strata-secrets: warning: .strata/provenance.json is not valid JSON; ignored");
+    expect(JSON.parse(await readFile(join(dir, ".strata", "provenance.json"), "utf8")).cells.hello.OPENAI_API_KEY.version).toBe("infisical@2");
   });
 
   test("watch --run re-runs the cells after a change", async ({ server, dir, start, demoNotebook }) => {

@@ -58,6 +58,35 @@ describe("rotation awareness", () => {
     });
   });
 
+  test("provenance: manager versions only, restored in the next session, stale at once when rotated meanwhile; never a value", async ({ server, dir, makePlugin, events }) => {
+    await writeNotebook(dir, notebookToml({ env: 'LOG_LEVEL = "info"' }));
+    let kept: unknown;
+    await withProcessEnv(async () => {
+      const p = makePlugin({ env: process.env });
+      await p.open();
+      runCell(p, "reads-key", () => void process.env["OPENAI_API_KEY"]);
+      runCell(p, "reads-level", () => void process.env["LOG_LEVEL"]); // a session counter: not kept
+      kept = JSON.parse(JSON.stringify(p.provenance()));
+      await p.close();
+    });
+    expect(kept).toEqual({ "reads-key": { OPENAI_API_KEY: { source: "infisical", version: "infisical@1" } } });
+    server.store.setSecret(PROJECT, "dev", "/", "OPENAI_API_KEY", CANARY.rotated);
+    await withProcessEnv(async () => {
+      const next = makePlugin({ env: process.env });
+      await next.open();
+      runCell(next, "other", () => void process.env["API_HOST"]);
+      // Malformed or session-local entries are skipped; a cell already run in this session is kept.
+      expect(next.restoreProvenance({ ...(kept as object), other: { API_HOST: { source: "infisical", version: "infisical@0" } }, junk: 5, bad: { K: { source: "x", version: "s3" } } })).toBe(1);
+      expect(next.staleCells()).toEqual([{ id: "reads-key", keys: ["OPENAI_API_KEY"] }]);
+      expect(events.at(-1)).toEqual({ type: "cells-stale", cells: [{ id: "reads-key", keys: ["OPENAI_API_KEY"] }] });
+      expect(next.restoreProvenance(null)).toBe(0);
+      expect(next.restoreProvenance([1, 2])).toBe(0);
+      runCell(next, "reads-key", () => void process.env["OPENAI_API_KEY"]);
+      expect(next.staleCells()).toEqual([]);
+      expect(JSON.stringify(next.provenance())).not.toContain(CANARY.rotated);
+    });
+  });
+
   test("a cell that reads the whole environment (spread, Object.keys, a child process) is stale after any change", async ({ server, dir, makePlugin }) => {
     await writeNotebook(dir, notebookToml());
     await withProcessEnv(async () => {

@@ -18,7 +18,9 @@ server. 'strata-secrets <command> --help' for each command.`,
 then print the env rows and the secret-manager status.
 
 Each cell's masked output is also saved to <dir>/.strata/console/<cell>.json (the file is
-removed when the cell printed nothing).
+removed when the cell printed nothing), and which managed keys each cell read, with the
+manager's version ids (never values), to <dir>/.strata/provenance.json: a later run, watch
+or serve then knows which cells ran with a key rotated in between.
 
 Options:
   --json          print one JSON object (cells with masked output, rows, status) instead

@@ -7,6 +7,7 @@ import { describeEvent, stamped } from "../cli/events.js";
 import { secretsMissing, summary } from "../cli/summary.js";
 import { formatRows, formatStatus, styleFor } from "../format.js";
 import { createKernel, type Kernel } from "../kernel.js";
+import { loadProvenance, saveProvenance } from "../provenance.js";
 import type { Panel } from "../panel/server.js";
 import { MaskSync } from "./mask-sync.js";
 import type { KernelRequest, RunnerMessage } from "./protocol.js";
@@ -21,6 +22,7 @@ export interface RunnerContext {
 
 const out = (text: string) => void process.stdout.write(`${text}\n`);
 const warn = (w: string) => void process.stderr.write(`strata-secrets: warning: notebook.toml: ${w}\n`);
+const warnFile = (w: string) => void process.stderr.write(`strata-secrets: warning: ${w}\n`);
 
 /** The plugin and kernel every command uses: credentials from the supervisor, masks synced. */
 function open(request: KernelRequest, ctx: RunnerContext, extra: { watch: boolean; timeoutMs?: number; echo?: boolean; onEvent?: (e: PluginEvent) => void }) {
@@ -40,15 +42,28 @@ function open(request: KernelRequest, ctx: RunnerContext, extra: { watch: boolea
   masks = new MaskSync(plugin, ctx.send);
   ctx.onMasks(masks);
   const sync = masks;
-  const kernel = createKernel({ notebookDir: request.dir, plugins: [plugin], echo: extra.echo ?? true, beforeCell: () => sync.sync(), catchStrayErrors: true });
-  return { plugin, kernel, masks: sync };
+  const kernel = createKernel({
+    notebookDir: request.dir,
+    plugins: [plugin],
+    echo: extra.echo ?? true,
+    beforeCell: () => sync.sync(),
+    // Which keys (and manager versions) each cell read, for the next session.
+    afterCell: () => saveProvenance(request.dir, plugin).catch((error: Error) => warnFile(`cannot write .strata/provenance.json: ${error.message}`)),
+    catchStrayErrors: true,
+  });
+  /** open(), then what the last session's cells read (cells that ran with values since rotated are stale at once). */
+  const start = async () => {
+    await plugin.open();
+    await loadProvenance(request.dir, plugin, warnFile);
+  };
+  return { plugin, kernel, masks: sync, start };
 }
 
 /** `run`: every cell once, the rows, the status and the summary; the exit code. */
 export async function runKernel(request: Extract<KernelRequest, { command: "run" }>, ctx: RunnerContext): Promise<number> {
   const style = styleFor({ isTTY: request.color });
-  const { plugin, kernel, masks } = open(request, ctx, { watch: false, timeoutMs: request.timeoutMs, echo: !request.json });
-  await plugin.open();
+  const { plugin, kernel, masks, start } = open(request, ctx, { watch: false, timeoutMs: request.timeoutMs, echo: !request.json });
+  await start();
   await masks.sync();
   const results = await kernel.runAll({
     keepGoing: request.keepGoing,
@@ -90,7 +105,7 @@ export async function watchKernel(request: Extract<KernelRequest, { command: "wa
       } else if (e.type === "secrets-fetched" || (e.type === "config-reloaded" && !e.secretManagerChanged)) rerun();
     },
   });
-  await parts.plugin.open();
+  await parts.start();
   kernel = parts.kernel;
   if (request.rerun) rerun();
   out(`watching ${request.dir}/notebook.toml (Ctrl-C to stop)`);
@@ -105,7 +120,7 @@ export async function watchKernel(request: Extract<KernelRequest, { command: "wa
 export async function serveKernel(request: Extract<KernelRequest, { command: "serve" }>, ctx: RunnerContext): Promise<number> {
   const { startPanel } = await import("../panel/server.js");
   let panel: Panel | null = null;
-  const { plugin, kernel } = open(request, ctx, {
+  const { plugin, kernel, start } = open(request, ctx, {
     watch: true,
     onEvent: (e) => {
       const line = describeEvent(e);
@@ -114,7 +129,7 @@ export async function serveKernel(request: Extract<KernelRequest, { command: "se
     },
   });
   try {
-    await plugin.open();
+    await start();
     panel = await startPanel({ plugin, kernel, ...(request.port !== undefined ? { port: request.port } : {}) }).catch((error: NodeJS.ErrnoException) => {
       if (error.code === "EADDRINUSE") throw new CliError(`cannot serve the Runtime panel: 127.0.0.1:${request.port} is already in use (EADDRINUSE); pick another --port`);
       if (error.code === "EACCES") throw new CliError(`cannot serve the Runtime panel on port ${request.port}: permission denied (EACCES)`);
