@@ -178,12 +178,17 @@ describe("files provider", () => {
         await p.open();
         error = p.status().error;
       } else {
-        // The same plugin in a process without root's override (its own temp dir stays readable).
+        // The same plugin in a process without root's override. The checkout may sit where
+        // nobody cannot reach it (a 0700 temp dir), so the plugin goes along as one bundled
+        // file inside this test's own directory.
         await chmod(dir, 0o755);
-        const script = `const { createSecretManagerPlugin } = await import(${JSON.stringify(pathToFileURL(join(ROOT, "plugin", "index.ts")).href)});
+        const { build } = await import("esbuild");
+        const bundle = join(dir, "plugin.bundle.mjs");
+        await build({ entryPoints: [join(ROOT, "plugin", "index.ts")], outfile: bundle, bundle: true, format: "esm", platform: "node", target: "node20", external: ["@aws-sdk/*", "@smithy/*", "esbuild"], logLevel: "silent" });
+        const script = `const { createSecretManagerPlugin } = await import(${JSON.stringify(pathToFileURL(bundle).href)});
           const p = createSecretManagerPlugin({ notebookDir: ${JSON.stringify(dir)}, env: {}, credentials: {}, watch: false });
           await p.open(); process.stdout.write(JSON.stringify(p.status().error)); await p.close();`;
-        const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { cwd: ROOT, uid: 65534, gid: 65534, env: { PATH: process.env["PATH"], HOME: tmpdir() }, timeout: 60_000 });
+        const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", script], { cwd: dir, uid: 65534, gid: 65534, env: { PATH: process.env["PATH"], HOME: tmpdir() }, timeout: 60_000 });
         error = JSON.parse(stdout) as string | null;
       }
       expect(error).toMatch(/^Files read failed: permission denied on .*locked \(EACCES\)$/);
