@@ -3,8 +3,11 @@
 // is one file instead of ~40 (each module costs the loader about a millisecond). Managers'
 // SDKs, chokidar, dotenv and the TOML parser stay ordinary dependencies, loaded on first use.
 // The CLI and the kernel keep importing the per-file modules in dist/ (not this bundle).
+import { rmSync } from "node:fs";
 import { buildSync } from "esbuild";
 
+// Chunk names carry a content hash: without this, chunks of earlier builds would pile up (and be packed).
+rmSync("dist/bundle", { recursive: true, force: true });
 buildSync({
   entryPoints: { index: "dist/plugin/index.js" },
   outdir: "dist/bundle",
