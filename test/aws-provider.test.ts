@@ -7,7 +7,7 @@ import { vi } from "vitest";
 import { startAwsServer, type AwsServer, type AwsServerOptions } from "../fixtures/aws-server/index.js";
 import { AWS_NO_CREDENTIALS_MESSAGE, createAwsProvider } from "../plugin/providers/aws.js";
 import { describe, expect, test } from "./fixtures.js";
-import { CANARY, tempDir } from "./helpers.js";
+import { CANARY, tempDir, serverScope } from "./helpers.js";
 
 const KEY_ID = "AKIAFIXTURE0NOTEBOOK";
 const VALUE = { API_TOKEN: CANARY.awsValue, PORT: 5432, TLS: false, LIST: [1, 2] };
@@ -30,14 +30,7 @@ function seed(overrides: Partial<AwsServerOptions> = {}): AwsServerOptions {
   };
 }
 
-async function withAws(options: AwsServerOptions, run: (aws: AwsServer) => Promise<void>): Promise<void> {
-  const aws = await startAwsServer(options);
-  try {
-    await run(aws);
-  } finally {
-    await aws.close();
-  }
-}
+const withAws = serverScope(startAwsServer);
 
 const keys = (aws: AwsServer, secret: string = CANARY.awsSecretKey, id = KEY_ID) => ({ AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.url, AWS_REGION: "eu-west-1", AWS_ACCESS_KEY_ID: id, AWS_SECRET_ACCESS_KEY: secret });
 const notebook = (table: string, env = 'LOG_LEVEL = "info"') => `[secret_manager]\nprovider = "aws"\n${table}\n\n[env]\n${env}\n`;

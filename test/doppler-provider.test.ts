@@ -5,7 +5,7 @@ import { startDopplerServer, type DopplerServer, type DopplerServerOptions } fro
 import { createDopplerProvider, DOPPLER_NO_CREDENTIALS_MESSAGE } from "../plugin/providers/doppler.js";
 import type { SecretManagerPluginOptions } from "../plugin/index.js";
 import { describe, expect, test } from "./fixtures.js";
-import { CANARY } from "./helpers.js";
+import { CANARY, serverScope } from "./helpers.js";
 
 const PERSONAL = "dp.pt.canary-personal-token-8e21";
 
@@ -18,14 +18,7 @@ function seed(overrides: Partial<DopplerServerOptions> = {}): DopplerServerOptio
   };
 }
 
-async function withDoppler(options: DopplerServerOptions, run: (d: DopplerServer) => Promise<void>): Promise<void> {
-  const doppler = await startDopplerServer(options);
-  try {
-    await run(doppler);
-  } finally {
-    await doppler.close();
-  }
-}
+const withDoppler = serverScope(startDopplerServer);
 
 const creds = (d: DopplerServer, token: string = CANARY.dopplerToken) => ({ DOPPLER_API_HOST: d.url, DOPPLER_TOKEN: token });
 const notebook = (table: string, env = 'LOG_LEVEL = "info"') => `[secret_manager]\nprovider = "doppler"\n${table}\n\n[env]\n${env}\n`;

@@ -144,3 +144,19 @@ export function runsWith(found: boolean, missing: string): boolean {
   console.warn(`skipped: ${missing}`);
   return false;
 }
+
+/**
+ * Starts a fixture server with `options`, runs `run` with it, and closes it even when an
+ * assertion fails.
+ * @example const withVault = serverScope(startVaultServer);
+ */
+export function serverScope<O, S extends { close(): Promise<void> }>(start: (options: O) => Promise<S>): (options: O, run: (server: S) => Promise<void>) => Promise<void> {
+  return async (options, run) => {
+    const server = await start(options);
+    try {
+      await run(server);
+    } finally {
+      await server.close();
+    }
+  };
+}

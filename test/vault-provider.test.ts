@@ -7,7 +7,7 @@ import { startVaultServer, type VaultServer, type VaultServerOptions } from "../
 import { createVaultProvider, VAULT_NO_CREDENTIALS_MESSAGE } from "../plugin/providers/vault.js";
 import type { SecretManagerPluginOptions } from "../plugin/index.js";
 import { describe, expect, test } from "./fixtures.js";
-import { CANARY } from "./helpers.js";
+import { CANARY, serverScope } from "./helpers.js";
 
 const SECRETS = { DB_PASSWORD: CANARY.vaultValue, PORT: 5432, DEBUG: true, NESTED: { a: 1 }, EMPTY: null };
 
@@ -20,14 +20,7 @@ function seed(overrides: Partial<VaultServerOptions> = {}): VaultServerOptions {
   };
 }
 
-async function withVault(options: VaultServerOptions, run: (vault: VaultServer) => Promise<void>): Promise<void> {
-  const vault = await startVaultServer(options);
-  try {
-    await run(vault);
-  } finally {
-    await vault.close();
-  }
-}
+const withVault = serverScope(startVaultServer);
 
 const approle = (vault: VaultServer) => ({ VAULT_ADDR: vault.url, VAULT_ROLE_ID: "notebook-role", VAULT_SECRET_ID: CANARY.vaultSecretId });
 const notebook = (table: string, env = 'LOG_LEVEL = "info"') => `[secret_manager]\nprovider = "vault"\n${table}\n\n[env]\n${env}\n`;
